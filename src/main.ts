@@ -1,0 +1,227 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { registerAccountRoutes, registerStartPage } from './accounts/routes-account.ts';
+import { registerRecoveryRoutes } from './accounts/routes-recovery.ts';
+import { registerRegistrationRoutes } from './accounts/routes-registration.ts';
+import { AccountService } from './accounts/service.ts';
+import { Throttles } from './accounts/throttles.ts';
+import { passwordMethod, registerPasswordRoutes } from './authn/password/password-method.ts';
+import { loadHubKeys } from './config/keys.ts';
+import { loadHubConfig, type Env } from './config/load.ts';
+import type { HubConfig } from './config/schema.ts';
+import { DAY, HOUR, MINUTE, SECOND, systemClock, type Clock } from './core/clock.ts';
+import { ConfigError, formatConfigProblem } from './core/errors.ts';
+import { Login } from './login/login.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
+import { purgeAudit } from './store/audit.ts';
+import { openStore, type Store } from './store/db.ts';
+import { Scheduler } from './store/scheduler.ts';
+import { purgeExpiredSessions } from './store/sessions.ts';
+import { purgeThrottle } from './store/throttle.ts';
+import { purgeExpiredTokens } from './store/tokens.ts';
+import { createWebApp, type WebApp } from './web/app.ts';
+import { loadContentPages, registerContentPages } from './web/content-pages.ts';
+import { registerHealth } from './web/health.ts';
+import { configureFrame } from './web/layout.ts';
+
+/**
+ * The composition root: the only module that knows every other one. It loads configuration and
+ * keys, opens the store, builds the web app, registers each edge with `login` and mounts its
+ * routes, and starts the housekeeping jobs.
+ */
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface HubOptions {
+  /** Project folder; relative paths in the configuration resolve against it. */
+  readonly root?: string;
+  readonly env?: Env;
+  readonly configFiles?: readonly string[];
+  /** Merged over the files and environment; tests use it. */
+  readonly overrides?: unknown;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface Hub {
+  readonly config: HubConfig;
+  readonly store: Store;
+  readonly web: WebApp;
+  readonly accounts: AccountService;
+  readonly mailer: Mailer;
+  readonly scheduler: Scheduler;
+  readonly log: Logger;
+  /** Starts listening; resolves with the address in use. */
+  listen(): Promise<{ server: Server; url: string }>;
+  close(): Promise<void>;
+}
+
+function version(root: string): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function createHub(options: HubOptions = {}): Promise<Hub> {
+  const root = options.root ?? PROJECT_ROOT;
+  const clock = options.clock ?? systemClock;
+  const { config, production } = loadHubConfig({
+    root,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.configFiles ? { files: options.configFiles } : {}),
+    ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
+  });
+  const log =
+    options.logger ??
+    pino({
+      level: config.log.level,
+      // Belt and braces: none of these should ever be logged, but if one is, it is masked.
+      redact: ['password', '*.password', 'passwordHash', '*.passwordHash', 'token', '*.token', 'req.headers.cookie', 'headers.cookie'],
+    });
+  const resolve = (p: string): string => (path.isAbsolute(p) ? p : path.join(root, p));
+
+  const { keys, generated } = loadHubKeys(resolve(config.keys.dir), { production });
+  for (const file of generated) log.warn({ file }, 'generated a development key');
+
+  const store = await openStore({
+    databaseUrl: config.store.databaseUrl,
+    sqliteFile: config.store.sqliteFile === ':memory:' ? ':memory:' : resolve(config.store.sqliteFile),
+    schema: config.store.schema,
+  });
+
+  const mailer = createMailer({ from: config.mail.from, smtpUrl: config.mail.smtpUrl, outboxDir: resolve(config.mail.outboxDir) }, log);
+  const throttles = new Throttles(store.db, clock, keys.hmacKey, config.throttle);
+  const accounts = new AccountService(
+    store.db,
+    clock,
+    mailer,
+    keys.hmacKey,
+    {
+      publicUrl: config.server.publicUrl,
+      operatorName: config.web.operatorName,
+      confirmationMs: config.accounts.confirmationHours * HOUR,
+      resetLinkMs: config.accounts.resetLinkMinutes * MINUTE,
+    },
+    log,
+  );
+
+  configureFrame({ operatorName: config.web.operatorName });
+  const web = createWebApp({
+    store,
+    clock,
+    log,
+    publicUrl: config.server.publicUrl,
+    trustedProxies: config.server.trustedProxies,
+    defaultLanguage: config.web.defaultLanguage,
+    session: { cookieName: config.session.cookieName, anonymousIdleMs: config.session.anonymousIdleMinutes * MINUTE },
+  });
+
+  const login = new Login(accounts, log);
+  const passwordDeps = { accounts, throttles, login, clock, loa: config.login.passwordLoa } as const;
+  login.addMethod(passwordMethod(passwordDeps));
+
+  const router = web.router;
+  const startedAt = clock.now();
+  registerHealth(router, store, { version: version(root), startedAt });
+  registerStartPage(router);
+  registerContentPages(router, loadContentPages(config.web.contentDir === '' ? undefined : resolve(config.web.contentDir)));
+  registerRegistrationRoutes(router, { accounts, throttles, clock, minimumAge: config.accounts.minimumAge });
+  registerRecoveryRoutes(router, { accounts, throttles });
+  registerAccountRoutes(router, { accounts, throttles, clock, minimumAge: config.accounts.minimumAge });
+  login.registerRoutes(router);
+  registerPasswordRoutes(router, passwordDeps);
+  web.finish();
+
+  const scheduler = new Scheduler(store.db, clock, log, [
+    { name: 'purge-unconfirmed-registrations', run: () => accounts.purgeUnconfirmed() },
+    { name: 'purge-expired-sessions', run: () => purgeExpiredSessions(store.db, clock.now()) },
+    { name: 'purge-expired-tokens', run: () => purgeExpiredTokens(store.db, clock.now()) },
+    { name: 'purge-throttle', run: () => purgeThrottle(store.db, clock.now()) },
+    { name: 'purge-audit', run: () => purgeAudit(store.db, clock.now() - 90 * DAY) },
+  ]);
+
+  let server: Server | undefined;
+  return {
+    config,
+    store,
+    web,
+    accounts,
+    mailer,
+    scheduler,
+    log,
+    async listen() {
+      const s = web.app.listen(config.server.port, config.server.host);
+      server = s;
+      await new Promise<void>((ok, fail) => {
+        s.once('listening', ok);
+        s.once('error', fail);
+      });
+      const address = s.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      scheduler.start(config.jobs.intervalSeconds * SECOND);
+      return { server: s, url: `http://${host}:${address.port}` };
+    },
+    async close() {
+      await scheduler.stop();
+      if (server) {
+        const s = server;
+        await new Promise<void>((ok) => {
+          s.close(() => ok());
+          s.closeAllConnections();
+        });
+      }
+      await accounts.settled();
+      mailer.close();
+      await store.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let hub: Hub;
+  try {
+    hub = await createHub();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(
+        `The hub cannot start; its configuration has problems:\n${err.problems.map((p) => `  ${formatConfigProblem(p)}`).join('\n')}\n`,
+      );
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { url } = await hub.listen();
+  const publicUrl = hub.config.server.publicUrl;
+  process.stdout.write(
+    [
+      '',
+      `Servicekonto hub listening on ${url}`,
+      `  Start page:   ${publicUrl}/`,
+      `  Register:     ${publicUrl}/registrieren`,
+      `  Health:       ${publicUrl}/healthz`,
+      hub.mailer.kind === 'file' ? `  Mail outbox:  ${path.resolve(PROJECT_ROOT, hub.config.mail.outboxDir)} (links are also logged)` : '',
+      '',
+    ]
+      .filter((l) => l !== '')
+      .join('\n') + '\n',
+  );
+  const stop = (signal: string): void => {
+    hub.log.info({ signal }, 'shutting down');
+    hub.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  void main();
+}

@@ -1,0 +1,77 @@
+import type { LevelsReached } from '../core/session-levels.ts';
+import type { Queryable } from './db.ts';
+
+/** Server-side session rows. The cookie holds a random id; the table holds only its hash. */
+export interface SessionRecord {
+  readonly idHash: string;
+  readonly accountId: string | null;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly levels: LevelsReached;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  /** When the row may be purged; checked again on every read. */
+  readonly expiresAt: number;
+}
+
+interface SessionRow {
+  id_hash: string;
+  account_id: string | null;
+  data: string;
+  levels: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export async function loadSession(q: Queryable, idHash: string): Promise<SessionRecord | undefined> {
+  const r = await q<SessionRow>('sessions').where({ id_hash: idHash }).first();
+  if (!r) return undefined;
+  return {
+    idHash: r.id_hash,
+    accountId: r.account_id,
+    data: parseJson(r.data),
+    levels: parseJson(r.levels) as LevelsReached,
+    createdAt: Number(r.created_at),
+    lastSeenAt: Number(r.last_seen_at),
+    expiresAt: Number(r.expires_at),
+  };
+}
+
+export async function saveSession(q: Queryable, s: SessionRecord): Promise<void> {
+  await q('sessions')
+    .insert({
+      id_hash: s.idHash,
+      account_id: s.accountId,
+      data: JSON.stringify(s.data),
+      levels: JSON.stringify(s.levels),
+      created_at: s.createdAt,
+      last_seen_at: s.lastSeenAt,
+      expires_at: s.expiresAt,
+    })
+    .onConflict('id_hash')
+    .merge(['account_id', 'data', 'levels', 'last_seen_at', 'expires_at']);
+}
+
+export async function deleteSession(q: Queryable, idHash: string): Promise<void> {
+  await q('sessions').where({ id_hash: idHash }).delete();
+}
+
+/** Ends every session of an account, except optionally the one making the change. */
+export async function deleteAccountSessions(q: Queryable, accountId: string, exceptIdHash?: string): Promise<number> {
+  const query = q('sessions').where({ account_id: accountId });
+  if (exceptIdHash !== undefined) query.whereNot({ id_hash: exceptIdHash });
+  return query.delete();
+}
+
+export async function purgeExpiredSessions(q: Queryable, now: number): Promise<number> {
+  return q('sessions').where('expires_at', '<=', now).delete();
+}

@@ -1,0 +1,120 @@
+import type { HubContext } from './context.ts';
+import { html, type Html } from './html.ts';
+import { fmt } from './i18n.ts';
+import { frameText, levelWord } from './messages.ts';
+
+/** Settings of the page frame, fixed at start. */
+export interface FrameSettings {
+  readonly operatorName: string;
+}
+
+let frameSettings: FrameSettings = { operatorName: 'Servicekonto' };
+
+export function configureFrame(settings: FrameSettings): void {
+  frameSettings = settings;
+}
+
+export interface PageOptions {
+  readonly title: string;
+  readonly main: Html;
+  /** A status line shown above the content (role=status), e.g. "Sie wurden abgemeldet". */
+  readonly notice?: string | undefined;
+  readonly status?: number;
+}
+
+/** The hidden CSRF field every form carries. */
+export function csrfField(ctx: HubContext): Html {
+  return html`<input type="hidden" name="_csrf" value="${ctx.state.session.csrfToken()}" />`;
+}
+
+function languageSwitch(ctx: HubContext): Html {
+  const t = frameText(ctx.state.lang);
+  const other = ctx.state.lang === 'de' ? 'en' : 'de';
+  const back = encodeURIComponent(ctx.originalUrl);
+  return html`<a
+    class="lang-switch"
+    href="/sprache/${other}?zurueck=${back}"
+    lang="${other}"
+    hreflang="${other}"
+    aria-label="${t.languageSwitchLabel}"
+    >${t.languageSwitch}</a
+  >`;
+}
+
+function sessionBadge(ctx: HubContext): Html {
+  const t = frameText(ctx.state.lang);
+  const loa = ctx.state.session.loa;
+  const word = loa === undefined ? t.notLoggedIn : levelWord(ctx.state.lang, loa);
+  return html`<p class="session-level" id="session-level">${t.sessionLabel} <strong data-loa="${loa ?? 'none'}">${word}</strong></p>`;
+}
+
+function navigation(ctx: HubContext): Html {
+  const t = frameText(ctx.state.lang);
+  const loggedIn = ctx.state.session.loa !== undefined;
+  const items = loggedIn
+    ? html`<li><a href="/konto">${t.navAccount}</a></li>
+        <li>
+          <form method="post" action="/abmelden" class="inline">
+            ${csrfField(ctx)}<button type="submit" class="link-button">${t.logout}</button>
+          </form>
+        </li>`
+    : html`<li><a href="/anmelden">${t.navLogin}</a></li>
+        <li><a href="/registrieren">${t.navRegister}</a></li>`;
+  return html`<nav aria-label="${t.mainNav}">
+    <ul class="nav">
+      ${items}
+    </ul>
+  </nav>`;
+}
+
+function footer(ctx: HubContext): Html {
+  const t = frameText(ctx.state.lang);
+  return html`<footer class="site-footer">
+    <nav aria-label="${t.footerLabel}">
+      <ul>
+        <li><a href="/impressum">${t.impressum}</a></li>
+        <li><a href="/datenschutz">${t.datenschutz}</a></li>
+        <li><a href="/barrierefreiheit">${t.barrierefreiheit}</a></li>
+        <li><a href="/leichte-sprache">${t.leichteSprache}</a></li>
+        <li><a href="/gebaerdensprache">${t.gebaerdensprache}</a></li>
+      </ul>
+    </nav>
+  </footer>`;
+}
+
+export function pageHtml(ctx: HubContext, options: PageOptions): Html {
+  const t = frameText(ctx.state.lang);
+  const timedOut = ctx.state.session.endedBecause === 'timeout' ? t.sessionTimedOut : undefined;
+  const notice = options.notice ?? timedOut;
+  return html`<!DOCTYPE html>
+    <html lang="${ctx.state.lang}">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${options.title} – ${frameSettings.operatorName}</title>
+        <link rel="stylesheet" href="/static/hub.css" />
+      </head>
+      <body>
+        <a class="skip-link" href="#main">${t.skipLink}</a>
+        <header class="site-header">
+          <div class="brand"><a href="/">${frameSettings.operatorName}</a></div>
+          ${sessionBadge(ctx)} ${navigation(ctx)} ${languageSwitch(ctx)}
+        </header>
+        <main id="main" tabindex="-1">${notice ? html`<div class="notice" role="status"><p>${notice}</p></div>` : ''} ${options.main}</main>
+        ${footer(ctx)}
+      </body>
+    </html>`;
+}
+
+/** Renders a full page as the response. Pages may show personal data: never cached. */
+export function renderPage(ctx: HubContext, options: PageOptions): void {
+  ctx.status = options.status ?? 200;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = pageHtml(ctx, options).value;
+}
+
+/** "Fehlernummer: …" for error pages. */
+export function errorReference(ctx: HubContext): string {
+  return fmt(frameText(ctx.state.lang).errorRef, { id: ctx.state.requestId });
+}

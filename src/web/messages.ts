@@ -1,0 +1,114 @@
+import type { HubErrorCode } from '../core/errors.ts';
+import type { Loa } from '../core/loa.ts';
+import { defineMessages, type Lang } from './i18n.ts';
+
+/** Words of the page frame, the levels and the error pages. */
+export const frameText = defineMessages(
+  {
+    skipLink: 'Zum Inhalt springen',
+    sessionLabel: 'Aktuelle Sitzung:',
+    notLoggedIn: 'nicht angemeldet',
+    navHome: 'Startseite',
+    navAccount: 'Mein Servicekonto',
+    navLogin: 'Anmelden',
+    navRegister: 'Registrieren',
+    logout: 'Abmelden',
+    languageSwitch: 'English',
+    languageSwitchLabel: 'Switch to English',
+    footerLabel: 'Rechtliches und Barrierefreiheit',
+    impressum: 'Impressum',
+    datenschutz: 'Datenschutzerklärung',
+    barrierefreiheit: 'Erklärung zur Barrierefreiheit',
+    leichteSprache: 'Leichte Sprache',
+    gebaerdensprache: 'Gebärdensprache',
+    mainNav: 'Hauptnavigation',
+    errorSummaryTitle: 'Bitte korrigieren Sie die folgenden Angaben:',
+    errorRef: 'Fehlernummer für Rückfragen: {id}',
+    backHome: 'Zur Startseite',
+    sessionTimedOut: 'Ihre Sitzung ist aus Sicherheitsgründen abgelaufen. Bitte melden Sie sich erneut an.',
+    optional: '(optional)',
+  },
+  {
+    skipLink: 'Skip to content',
+    sessionLabel: 'Current session:',
+    notLoggedIn: 'not logged in',
+    navHome: 'Home',
+    navAccount: 'My Servicekonto',
+    navLogin: 'Log in',
+    navRegister: 'Register',
+    logout: 'Log out',
+    languageSwitch: 'Deutsch',
+    languageSwitchLabel: 'Auf Deutsch wechseln',
+    footerLabel: 'Legal and accessibility',
+    impressum: 'Legal notice',
+    datenschutz: 'Privacy policy',
+    barrierefreiheit: 'Accessibility statement',
+    leichteSprache: 'Easy language',
+    gebaerdensprache: 'Sign language',
+    mainNav: 'Main navigation',
+    errorSummaryTitle: 'Please correct the following:',
+    errorRef: 'Error reference for enquiries: {id}',
+    backHome: 'Back to the start page',
+    sessionTimedOut: 'Your session has expired for security reasons. Please log in again.',
+    optional: '(optional)',
+  },
+);
+
+const LEVEL_WORDS: Readonly<Record<Lang, Readonly<Record<Loa, string>>>> = {
+  de: { basic: 'Basisregistrierung', low: 'niedrig', substantial: 'substanziell', high: 'hoch' },
+  en: { basic: 'basic registration', low: 'low', substantial: 'substantial', high: 'high' },
+};
+
+/** The level in words, as the header shows it ("Aktuelle Sitzung: niedrig"). */
+export function levelWord(lang: Lang, loa: Loa): string {
+  return LEVEL_WORDS[lang][loa];
+}
+
+const ERROR_TEXT: Readonly<Record<Lang, Readonly<Record<HubErrorCode, { title: string; text: string }>>>> = {
+  de: {
+    bad_request: { title: 'Ungültige Anfrage', text: 'Die Anfrage konnte nicht verarbeitet werden.' },
+    csrf_invalid: {
+      title: 'Formular abgelaufen',
+      text: 'Das Formular war nicht mehr gültig, zum Beispiel weil Ihre Sitzung abgelaufen ist. Bitte rufen Sie die Seite erneut auf und senden Sie das Formular noch einmal.',
+    },
+    login_required: { title: 'Anmeldung erforderlich', text: 'Bitte melden Sie sich an, um diese Seite zu sehen.' },
+    not_found: { title: 'Seite nicht gefunden', text: 'Die aufgerufene Seite gibt es nicht.' },
+    payload_too_large: { title: 'Eingabe zu groß', text: 'Die gesendeten Daten sind zu umfangreich.' },
+    throttled: { title: 'Zu viele Versuche', text: 'Bitte warten Sie {wait} und versuchen Sie es dann erneut.' },
+    token_invalid: { title: 'Link ungültig', text: 'Dieser Link ist ungültig oder wurde bereits verwendet.' },
+    internal: { title: 'Technischer Fehler', text: 'Es ist ein technischer Fehler aufgetreten. Bitte versuchen Sie es später erneut.' },
+    store_unavailable: {
+      title: 'Dienst vorübergehend nicht verfügbar',
+      text: 'Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen Sie es später erneut.',
+    },
+  },
+  en: {
+    bad_request: { title: 'Invalid request', text: 'The request could not be processed.' },
+    csrf_invalid: {
+      title: 'Form expired',
+      text: 'The form was no longer valid, for example because your session expired. Please open the page again and resubmit the form.',
+    },
+    login_required: { title: 'Login required', text: 'Please log in to see this page.' },
+    not_found: { title: 'Page not found', text: 'The page you requested does not exist.' },
+    payload_too_large: { title: 'Input too large', text: 'The data sent is too large.' },
+    throttled: { title: 'Too many attempts', text: 'Please wait {wait} and then try again.' },
+    token_invalid: { title: 'Invalid link', text: 'This link is invalid or has already been used.' },
+    internal: { title: 'Technical error', text: 'A technical error occurred. Please try again later.' },
+    store_unavailable: {
+      title: 'Service temporarily unavailable',
+      text: 'The service is temporarily unavailable. Please try again later.',
+    },
+  },
+};
+
+export function errorText(lang: Lang, code: HubErrorCode): { title: string; text: string } {
+  return ERROR_TEXT[lang][code];
+}
+
+/** A wait in words: "8 Sekunden", "15 Minuten". */
+export function waitWords(lang: Lang, ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  if (seconds < 90) return lang === 'de' ? `${seconds} Sekunde${seconds === 1 ? '' : 'n'}` : `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return lang === 'de' ? `${minutes} Minuten` : `${minutes} minutes`;
+}

@@ -1,0 +1,102 @@
+import { cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadHubKeys } from '../../src/config/keys.ts';
+import { createHub, PROJECT_ROOT, type Hub } from '../../src/main.ts';
+import { deepMerge } from '../../src/config/load.ts';
+import { TestClock } from './clock.ts';
+import { newTestDatabase, type TestDatabase } from './database.ts';
+import { Outbox } from './outbox.ts';
+
+export interface TestHub {
+  readonly hub: Hub;
+  readonly url: string;
+  readonly clock: TestClock;
+  readonly outbox: Outbox;
+  readonly database: TestDatabase;
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+/** Development keys are slow to generate; every test hub copies one set made once per machine. */
+function sharedKeysDir(): string {
+  const dir = path.join(os.tmpdir(), 'servicekonto-hub-test-keys-v1');
+  if (!existsSync(dir)) {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'skh-keys-'));
+    loadHubKeys(tmp, { production: false });
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true }); // another test file was quicker
+    }
+  }
+  return dir;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestHubOptions {
+  readonly overrides?: unknown;
+  readonly clock?: TestClock;
+  /** Reuse a database (two hub processes on one store). */
+  readonly database?: TestDatabase;
+  /** Reuse a folder (keys, SQLite file, outbox) of another test hub. */
+  readonly dir?: string;
+}
+
+/** A whole hub on an ephemeral loopback port, with a test clock, its own store and outbox. */
+export async function startTestHub(options: TestHubOptions = {}): Promise<TestHub> {
+  const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'skh-test-'));
+  const keysDir = path.join(dir, 'keys');
+  if (!existsSync(keysDir)) cpSync(sharedKeysDir(), keysDir, { recursive: true });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const clock = options.clock ?? new TestClock();
+  const database = options.database ?? newTestDatabase();
+  const base = {
+    server: { host: '127.0.0.1', port, publicUrl: url },
+    store: {
+      databaseUrl: database.databaseUrl,
+      sqliteFile: path.join(dir, 'hub.sqlite'),
+      ...(database.schema ? { schema: database.schema } : {}),
+    },
+    keys: { dir: keysDir },
+    mail: { outboxDir: path.join(dir, 'outbox') },
+    // The tests drive jobs themselves with runDue(); the timer must not race them.
+    jobs: { intervalSeconds: 3600 },
+    log: { level: 'silent' },
+  };
+  const logger = process.env.HUB_TEST_LOG ? pino({ level: 'debug' }, process.stderr) : undefined;
+  const hub = await createHub({
+    root: PROJECT_ROOT,
+    env: {},
+    clock,
+    overrides: deepMerge(base, options.overrides ?? {}),
+    ...(logger ? { logger } : {}),
+  });
+  await hub.listen();
+  return {
+    hub,
+    url,
+    clock,
+    outbox: new Outbox(path.join(dir, 'outbox')),
+    database,
+    dir,
+    async close() {
+      await hub.close();
+      if (!options.database) await database.drop();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
