@@ -16,7 +16,9 @@ const missing = Object.entries(PACKAGES)
 if (missing.length > 0) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot) {
-    console.error(`The tests need these Debian packages: ${missing.join(' ')}\nInstall them with:\n  sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`);
+    console.error(
+      `The tests need these Debian packages: ${missing.join(' ')}\nInstall them with:\n  sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+    );
     process.exit(1);
   }
   console.log(`Installing Debian packages for the tests: ${missing.join(' ')}`);

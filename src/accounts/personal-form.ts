@@ -11,7 +11,9 @@ import { accountText, fieldLabel, problemText, type AccountField } from './messa
 const INPUT: Readonly<Record<PersonalField, { type?: 'text' | 'email' | 'date'; autocomplete: string; inputmode?: 'numeric' }>> = {
   givenName: { autocomplete: 'given-name' },
   familyName: { autocomplete: 'family-name' },
-  dateOfBirth: { type: 'date', autocomplete: 'bday' },
+  // A text field, not type=date: the browser's date picker shows its own locale's order, which
+  // would contradict the hint (and GOV.UK-style research favours typed dates of birth).
+  dateOfBirth: { autocomplete: 'bday' },
   placeOfBirth: { autocomplete: 'off' },
   street: { autocomplete: 'street-address' },
   postalCode: { autocomplete: 'postal-code', inputmode: 'numeric' },
@@ -54,7 +56,7 @@ export function personalFields(
     return field({
       name,
       label: fieldLabel(lang, name),
-      value: values[name] ?? '',
+      value: name === 'dateOfBirth' ? germanDate(values[name] ?? '') : (values[name] ?? ''),
       type: INPUT[name].type ?? 'text',
       autocomplete: INPUT[name].autocomplete,
       ...(INPUT[name].inputmode ? { inputmode: INPUT[name].inputmode } : {}),
@@ -65,6 +67,12 @@ export function personalFields(
       maxlength: name === 'email' || name === 'deMail' ? 254 : 100,
     });
   })}`;
+}
+
+/** A stored ISO date as the field shows it (TT.MM.JJJJ); anything else as typed. */
+function germanDate(value: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  return m ? `${m[3]}.${m[2]}.${m[1]}` : value;
 }
 
 /** Fields whose value came from somewhere other than the citizen (the ID card). */

@@ -258,7 +258,8 @@ export function registerRegistrationRoutes(router: HubRouter, deps: Registration
 
   router.get('/registrieren/gesendet', (ctx) => {
     const t = accountText(ctx.state.lang);
-    const done = ctx.state.session.get<{ email: string; mailSent: boolean }>('registered');
+    // Shown once: the address should not linger in an anonymous session.
+    const done = ctx.state.session.take<{ email: string; mailSent: boolean }>('registered');
     if (!done) return ctx.redirect('/');
     renderPage(ctx, {
       title: t.registeredTitle,

@@ -75,7 +75,7 @@ function envLayer(env: Env, problems: ConfigProblem[]): Json {
     const raw = env[o.env];
     if (raw === undefined || raw === '') continue;
     if (o.type === 'port') {
-      const n = Number(raw);
+      const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
       if (!Number.isInteger(n) || n < 0 || n > 65535) {
         problems.push({
           file: `environment variable ${o.env}`,
@@ -141,7 +141,14 @@ export function loadHubConfig(options: LoadOptions): LoadedConfig {
   if (options.overrides !== undefined) merged = deepMerge(merged, options.overrides);
 
   const result = hubConfigSchema.safeParse(merged, { reportInput: true });
-  if (!result.success) throw new ConfigError(issuesToProblems(result.error.issues, { file: 'merged configuration' }));
+  if (!result.success) {
+    // A value that came from the environment is reported under its variable's name.
+    const problems = issuesToProblems(result.error.issues, { file: 'merged configuration' }).map((p) => {
+      const o = ENV_OVERRIDES.find((e) => e.path.join('.') === p.path && (env[e.env] ?? '') !== '');
+      return o ? { ...p, file: `environment variable ${o.env}` } : p;
+    });
+    throw new ConfigError(problems);
+  }
   if (production) {
     const p = productionProblems(result.data);
     if (p.length > 0) throw new ConfigError(p);

@@ -87,25 +87,31 @@ export const hubConfigSchema = z.strictObject({
     .prefault({}),
   throttle: z
     .strictObject({
-      loginPerAccount: backoffRule.default({
-        freeAttempts: 3,
-        baseDelaySeconds: 2,
-        maxDelaySeconds: 60,
-        lockAfter: 10,
-        lockMinutes: 15,
-        forgetAfterMinutes: 24 * 60,
-      }),
-      loginPerAddress: backoffRule.default({
-        freeAttempts: 10,
-        baseDelaySeconds: 1,
-        maxDelaySeconds: 30,
-        lockAfter: 50,
-        lockMinutes: 15,
-        forgetAfterMinutes: 60,
-      }),
-      registrationPerAddress: rateRule.default({ max: 10, windowMinutes: 60 }),
-      resetPerAddress: rateRule.default({ max: 10, windowMinutes: 60 }),
-      resetPerAccount: rateRule.default({ max: 3, windowMinutes: 60 }),
+      loginPerAccount: backoffRule
+        .default({
+          freeAttempts: 3,
+          baseDelaySeconds: 2,
+          maxDelaySeconds: 60,
+          lockAfter: 10,
+          lockMinutes: 15,
+          forgetAfterMinutes: 24 * 60,
+        })
+        .describe('failed logins per username (counted before the password is checked)'),
+      loginPerAddress: backoffRule
+        .default({
+          freeAttempts: 10,
+          baseDelaySeconds: 1,
+          maxDelaySeconds: 30,
+          lockAfter: 50,
+          lockMinutes: 15,
+          forgetAfterMinutes: 60,
+        })
+        .describe('failed logins per client address, across usernames'),
+      registrationPerAddress: rateRule.default({ max: 10, windowMinutes: 60 }).describe('registrations per client address'),
+      resetPerAddress: rateRule.default({ max: 10, windowMinutes: 60 }).describe('username/password reminder requests per client address'),
+      resetPerAccount: rateRule
+        .default({ max: 3, windowMinutes: 60 })
+        .describe('reminder mails per username or address (beyond it nothing is sent, silently)'),
     })
     .prefault({}),
   web: z

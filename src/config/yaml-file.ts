@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigProblem } from '../core/errors.ts';
 
@@ -33,13 +33,40 @@ export function parseYamlText(text: string, file: string): { source?: YamlSource
       problems: doc.errors.map((e) => ({
         file,
         line: lineCounter.linePos(e.pos[0]).line,
-        path: '',
+        path: e.code === 'DUPLICATE_KEY' ? formatPath(keyPathAt(doc.contents, e.pos[0]) ?? []) : '',
         message: `YAML syntax: ${e.message.split('\n')[0]}`,
       })),
     };
   }
-  const data = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  } catch (err) {
+    // An alias without its anchor, or too many aliases (resource exhaustion), fails only here.
+    return { problems: [{ file, path: '', message: `YAML: ${(err as Error).message}` }] };
+  }
   return { source: { file, data, lineOf: (path) => lineOf(doc, lineCounter, path) }, problems: [] };
+}
+
+/** The path of the key written at `offset` (where a duplicate key is reported), if a key is there. */
+function keyPathAt(node: unknown, offset: number): PropertyKey[] | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      const [start = -1, end = -1] = pair.key.range ?? [];
+      if (offset >= start && offset < end) return [key];
+      const below = keyPathAt(pair.value, offset);
+      if (below) return [key, ...below];
+    }
+  }
+  if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const below = keyPathAt(item, offset);
+      if (below) return [i, ...below];
+    }
+  }
+  return undefined;
 }
 
 function lineOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): number | undefined {

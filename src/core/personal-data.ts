@@ -28,6 +28,7 @@ export type FieldProblem =
   | 'required'
   | 'tooLong'
   | 'name'
+  | 'place'
   | 'date'
   | 'dateInFuture'
   | 'tooYoung'
@@ -80,6 +81,8 @@ export function normalizeText(value: string): string {
 
 // Letters of any script, combining marks, blanks, hyphen, apostrophe, dot (as in "Dr." or "St.").
 const NAME = /^[\p{L}\p{M}][\p{L}\p{M} .'’-]*$/u;
+// Places may add a river or region in brackets or after a slash: "Frankfurt (Oder)", "Halle/Saale".
+const PLACE = /^[\p{L}\p{M}][\p{L}\p{M} .'’()/-]*$/u;
 // Pragmatic: one @, no blanks, a dot in the domain, no leading/trailing dot in either part.
 const EMAIL = /^[^\s@"(),:;<>[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
@@ -149,9 +152,13 @@ export function validatePersonalData(
     v[field] = value;
   }
 
-  for (const field of ['givenName', 'familyName', 'birthName', 'placeOfBirth', 'locality'] as const) {
+  for (const field of ['givenName', 'familyName', 'birthName'] as const) {
     const value = v[field];
     if (value !== undefined && !NAME.test(value)) errors[field] = 'name';
+  }
+  for (const field of ['placeOfBirth', 'locality'] as const) {
+    const value = v[field];
+    if (value !== undefined && !PLACE.test(value)) errors[field] = 'place';
   }
   if (v.doctoralDegree !== undefined && !NAME.test(v.doctoralDegree)) errors.doctoralDegree = 'name';
 

@@ -76,8 +76,18 @@ function lockId(schema: string): number {
 async function migrate(db: Knex, kind: Store['kind'], options: StoreOptions): Promise<void> {
   const config: Knex.MigratorConfig = { migrationSource, ...(options.schema ? { schemaName: options.schema } : {}) };
   if (kind === 'sqlite') {
-    await db.migrate.latest(config);
-    return;
+    // SQLite has no advisory lock; a second process on the same file meets the first one's
+    // migration table or lock and simply tries again once that one is done.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await db.migrate.latest(config);
+        return;
+      } catch (err) {
+        const racing = /already exists|already locked|SQLITE_BUSY/i.test((err as Error).message);
+        if (!racing || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
   const schema = options.schema ?? 'public';
   const lockClient = new pg.Client({ connectionString: options.databaseUrl });
@@ -85,6 +95,10 @@ async function migrate(db: Knex, kind: Store['kind'], options: StoreOptions): Pr
   try {
     await lockClient.query('SELECT pg_advisory_lock($1)', [lockId(schema)]);
     await lockClient.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    // Holding the advisory lock, nobody else is migrating: a lock row left by a process that
+    // died mid-migration is stale and would otherwise block every start.
+    const lockTable = await db.schema.hasTable('knex_migrations_lock');
+    if (lockTable) await db.migrate.forceFreeMigrationsLock(config);
     await db.migrate.latest(config);
   } finally {
     await lockClient.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);

@@ -17,7 +17,7 @@ export function defineMessages<K extends string>(de: Readonly<Record<K, string>>
 
 /** Fills `{name}` placeholders. */
 export function fmt(template: string, params: Readonly<Record<string, string | number>>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (Object.hasOwn(params, key) ? String(params[key]) : whole));
 }
 
 /** The first supported language in an Accept-Language header, by quality. */

@@ -2,6 +2,7 @@ import type { HubContext } from './context.ts';
 import { html, type Html } from './html.ts';
 import { fmt } from './i18n.ts';
 import { frameText, levelWord } from './messages.ts';
+import { SESSION_ENDED } from './session.ts';
 
 /** Settings of the page frame, fixed at start. */
 export interface FrameSettings {
@@ -84,7 +85,7 @@ function footer(ctx: HubContext): Html {
 
 export function pageHtml(ctx: HubContext, options: PageOptions): Html {
   const t = frameText(ctx.state.lang);
-  const timedOut = ctx.state.session.endedBecause === 'timeout' ? t.sessionTimedOut : undefined;
+  const timedOut = ctx.state.session.take<string>(SESSION_ENDED) === 'timeout' ? t.sessionTimedOut : undefined;
   const notice = options.notice ?? timedOut;
   return html`<!DOCTYPE html>
     <html lang="${ctx.state.lang}">

@@ -31,6 +31,9 @@ function newId(): string {
 
 export type SessionEndReason = 'timeout';
 
+/** Session key of the one-time notice that the previous session ended. */
+export const SESSION_ENDED = 'sessionEnded';
+
 /** The part of a response the session writes to. */
 export interface CookieSink {
   append(field: string, value: string): void;
@@ -60,6 +63,8 @@ export class Session {
     this.accountIdValue = record?.accountId ?? null;
     this.levels = record ? dropLapsed(record.levels, record.lastSeenAt, now) : {};
     this.endedBecause = endedBecause;
+    // Kept across the redirect to the login page, so the citizen learns why they are there.
+    if (endedBecause) this.set(SESSION_ENDED, endedBecause);
   }
 
   get accountId(): string | undefined {

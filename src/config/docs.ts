@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ENV_OVERRIDES } from './load.ts';
+import { hubConfigSchema } from './schema.ts';
+
+/**
+ * docs/configuration.md, generated from the schema's descriptions and defaults so the manual
+ * cannot drift from the code (a test compares the file with this output).
+ */
+
+interface JsonSchema {
+  type?: string | string[];
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+}
+
+function typeOf(s: JsonSchema): string {
+  if (s.enum) return s.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
+  if (s.type === 'array') return `list of ${typeOf(s.items ?? {})}`;
+  return Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any');
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function rows(prefix: string, schema: JsonSchema, out: string[]): void {
+  for (const [key, child] of Object.entries(schema.properties ?? {})) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (child.type === 'object' && child.properties && !child.description) {
+      rows(path, child, out);
+      continue;
+    }
+    const def = child.default === undefined ? '' : `\`${cell(JSON.stringify(child.default))}\``;
+    out.push(`| \`${path}\` | ${typeOf(child)} | ${def} | ${cell(child.description ?? '')} |`);
+    if (child.type === 'object' && child.properties) {
+      for (const [sub, s] of Object.entries(child.properties)) {
+        out.push(`| \`${path}.${sub}\` | ${typeOf(s)} | | ${cell(s.description ?? '')} |`);
+      }
+    }
+  }
+}
+
+export function configurationMarkdown(): string {
+  const schema = z.toJSONSchema(hubConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const out: string[] = [
+    '# Configuration',
+    '',
+    '<!-- Generated from src/config/schema.ts by `npm run hub -- config docs`; do not edit by hand. -->',
+    '',
+    'The hub reads `config/default.yaml`, then every file named in `HUB_CONFIG` (comma-separated),',
+    'then the environment variables below. Unknown keys and wrong types stop the hub with file, line',
+    'and key path; `npm run hub -- config check` runs the same check without starting it.',
+    '',
+    '| key | type | default | meaning |',
+    '| --- | --- | --- | --- |',
+  ];
+  rows('', schema, out);
+  out.push('', '## Environment variables', '', '| variable | key |', '| --- | --- |');
+  for (const o of ENV_OVERRIDES) out.push(`| \`${o.env}\` | \`${o.path.join('.')}\` |`);
+  out.push(
+    '| `HUB_CONFIG` | extra configuration files, comma-separated |',
+    '| `NODE_ENV` | `production` enforces https, PostgreSQL, SMTP and existing key files |',
+    '',
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,31 @@
+import { ERROR_CODES, type HubErrorCode } from './errors.ts';
+
+/** What each error code means for an operator reading logs; docs/errors.md is generated from it. */
+export const ERROR_MEANING: Readonly<Record<HubErrorCode, string>> = {
+  bad_request: 'The request was malformed (unsupported content type, missing parameter).',
+  csrf_invalid: 'A form was posted without the CSRF token of its session, often after the session expired.',
+  login_required: 'A page for logged-in citizens was opened without a session.',
+  not_found: 'No page at this path.',
+  payload_too_large: 'A request body exceeded the size limit and was not read further.',
+  throttled: 'Too many attempts (logins, registrations, reset mails); the answer says when to try again.',
+  token_invalid: 'A mailed link was unknown, already used or tampered with.',
+  internal: 'An unexpected failure; the log line with the same reference has the stack trace.',
+  store_unavailable: 'The database could not be reached.',
+};
+
+export function errorsMarkdown(): string {
+  const lines = [
+    '# Error codes',
+    '',
+    '<!-- Generated from src/core/errors.ts by `npm run hub -- config docs`; do not edit by hand. -->',
+    '',
+    'Every error page shows a reference ("Fehlernummer") that is also in the log line of the request.',
+    '',
+    '| code | HTTP status | shown to the citizen | meaning |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const [code, def] of Object.entries(ERROR_CODES) as [HubErrorCode, { status: number; expose: boolean }][]) {
+    lines.push(`| \`${code}\` | ${def.status} | ${def.expose ? 'its own text' : 'a generic text'} | ${ERROR_MEANING[code]} |`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import test from 'ava';
+import { configurationMarkdown } from '../../src/config/docs.ts';
+import { errorsMarkdown } from '../../src/core/error-docs.ts';
+
+const hint = 'regenerate with `npm run hub -- config docs`';
+
+test('docs/configuration.md is the one generated from the schema', (t) => {
+  t.is(readFileSync('docs/configuration.md', 'utf8'), configurationMarkdown(), hint);
+});
+
+test('docs/errors.md lists every error code the hub has, and no other', (t) => {
+  t.is(readFileSync('docs/errors.md', 'utf8'), errorsMarkdown(), hint);
+});
