@@ -224,7 +224,7 @@ export const accountText = defineMessages(
     deleteIntro:
       'Wenn Sie Ihr Servicekonto löschen, werden alle Daten des Kontos endgültig gelöscht. Das kann nicht rückgängig gemacht werden. Online-Dienste, bei denen Sie sich damit angemeldet haben, erhalten keine Daten mehr.',
     deleteConfirmLabel: 'Zur Bestätigung Ihr Passwort',
-    deleteSubmit: 'Servicekonto endgültig löschen',
+    deleteSubmit: 'Servicekonto löschen',
     deletedTitle: 'Ihr Servicekonto wurde gelöscht',
     deletedText: 'Ihr Servicekonto und alle zugehörigen Daten wurden gelöscht.',
     emailConfirmedTitle: 'E-Mail-Adresse bestätigt',
@@ -327,7 +327,7 @@ export const accountText = defineMessages(
     deleteIntro:
       'Deleting your Servicekonto deletes all data of the account for good. This cannot be undone. Online services you used it with receive no more data.',
     deleteConfirmLabel: 'Your password, to confirm',
-    deleteSubmit: 'Delete Servicekonto for good',
+    deleteSubmit: 'Delete Servicekonto',
     deletedTitle: 'Your Servicekonto was deleted',
     deletedText: 'Your Servicekonto and all its data were deleted.',
     emailConfirmedTitle: 'E-mail address confirmed',

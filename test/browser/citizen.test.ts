@@ -175,7 +175,7 @@ test('a citizen registers, confirms, logs in, looks at the account and deletes i
     await page.waitForURL(/\/konto\/loeschen$/);
     await audit(t, page, '/konto/loeschen');
     await page.getByLabel('Zur Bestätigung Ihr Passwort').fill(GOOD_PASSWORD);
-    await page.getByRole('button', { name: 'Servicekonto endgültig löschen' }).click();
+    await page.getByRole('button', { name: 'Servicekonto löschen' }).click();
     await page.getByRole('heading', { name: 'Ihr Servicekonto wurde gelöscht' }).waitFor();
     t.regex((await page.locator('#session-level').innerText()).replace(/\s+/g, ' '), /nicht angemeldet/);
     await audit(t, page, 'account deleted');
