@@ -16,6 +16,11 @@ import type { HubConfig } from './config/schema.ts';
 import { DAY, HOUR, MINUTE, SECOND, systemClock, type Clock } from './core/clock.ts';
 import { ConfigError, formatConfigProblem } from './core/errors.ts';
 import { Login } from './login/login.ts';
+import { consentSection, registerConsentRoutes } from './login/consent.ts';
+import { loadPortals } from './config/portals.ts';
+import { deleteConsents } from './store/consents.ts';
+import { deletePairwiseIds } from './store/pairwise.ts';
+import { purgeReplayCache } from './store/replay.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { purgeAudit } from './store/audit.ts';
 import { openStore, type Store } from './store/db.ts';
@@ -122,7 +127,15 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     session: { cookieName: config.session.cookieName, anonymousIdleMs: config.session.anonymousIdleMinutes * MINUTE },
   });
 
-  const login = new Login(accounts, log);
+  const portals = loadPortals({ root, ...(options.env ? { env: options.env } : {}), production });
+  const login = new Login({ accounts, portals: () => portals, db: store.db, clock, log });
+  accounts.onSessionsEnded((ended) => login.notifyEndedSessions(ended));
+  accounts.addDeletionStep(async (trx, account) => {
+    await deleteConsents(trx, account.id);
+    await deletePairwiseIds(trx, account.id);
+  });
+  const consentDeps = { login, accounts, db: store.db, clock } as const;
+  accounts.addSection(consentSection(consentDeps));
   const passwordDeps = { accounts, throttles, login, clock, loa: config.login.passwordLoa } as const;
   login.addMethod(passwordMethod(passwordDeps));
 
@@ -135,6 +148,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   registerRecoveryRoutes(router, { accounts, throttles });
   registerAccountRoutes(router, { accounts, throttles, clock, minimumAge: config.accounts.minimumAge });
   login.registerRoutes(router);
+  registerConsentRoutes(router, consentDeps);
   registerPasswordRoutes(router, passwordDeps);
   web.finish();
 
@@ -144,6 +158,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     { name: 'purge-expired-tokens', run: () => purgeExpiredTokens(store.db, clock.now()) },
     { name: 'purge-throttle', run: () => purgeThrottle(store.db, clock.now()) },
     { name: 'purge-audit', run: () => purgeAudit(store.db, clock.now() - 90 * DAY) },
+    { name: 'purge-replay-cache', run: () => purgeReplayCache(store.db, clock.now()) },
   ]);
 
   let server: Server | undefined;

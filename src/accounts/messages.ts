@@ -1,3 +1,4 @@
+import type { AttributeName } from '../core/attributes.ts';
 import type { FieldProblem, PersonalField } from '../core/personal-data.ts';
 import type { PasswordRule } from '../core/password-policy.ts';
 import { defineMessages, fmt, type Lang } from '../web/i18n.ts';
@@ -337,3 +338,49 @@ export const accountText = defineMessages(
     toAccount: 'Go to my Servicekonto',
   },
 );
+
+const ATTRIBUTE_LABELS: Readonly<Record<Lang, Readonly<Record<AttributeName, string>>>> = {
+  de: {
+    givenName: 'Vorname(n)',
+    familyName: 'Familienname',
+    birthName: 'Geburtsname',
+    dateOfBirth: 'Geburtsdatum',
+    placeOfBirth: 'Geburtsort',
+    street: 'Straße und Hausnummer',
+    postalCode: 'Postleitzahl',
+    locality: 'Ort',
+    country: 'Staat der Anschrift',
+    nationality: 'Staatsangehörigkeit',
+    gender: 'Geschlecht',
+    email: 'E-Mail-Adresse',
+    deMail: 'De-Mail-Adresse',
+    doctoralDegree: 'Doktorgrad',
+    artisticName: 'Ordens- oder Künstlername',
+    documentType: 'Ausweisart',
+    issuingState: 'Ausstellender Staat',
+  },
+  en: {
+    givenName: 'Given name(s)',
+    familyName: 'Family name',
+    birthName: 'Birth name',
+    dateOfBirth: 'Date of birth',
+    placeOfBirth: 'Place of birth',
+    street: 'Street and house number',
+    postalCode: 'Postcode',
+    locality: 'Town',
+    country: 'Country of address',
+    nationality: 'Nationality',
+    gender: 'Gender',
+    email: 'E-mail address',
+    deMail: 'De-Mail address',
+    doctoralDegree: 'Doctoral degree',
+    artisticName: 'Religious or artistic name',
+    documentType: 'Document type',
+    issuingState: 'Issuing state',
+  },
+};
+
+/** The name of any hub attribute as citizens read it (consent page, account page). */
+export function attributeLabel(lang: Lang, name: AttributeName): string {
+  return ATTRIBUTE_LABELS[lang][name];
+}

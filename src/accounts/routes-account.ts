@@ -28,11 +28,7 @@ export interface AccountPageDeps {
   readonly minimumAge: number;
 }
 
-/** A section another module adds to the account page (authenticators, Postkorb, consents). */
-export interface AccountSection {
-  readonly order: number;
-  render(ctx: HubContext, account: Account): Promise<Html>;
-}
+export type { AccountSection } from './service.ts';
 
 type Errors = { field: AccountField; message: string }[];
 
@@ -71,7 +67,7 @@ function activityLine(lang: Lang, r: AuditRecord): string {
   }
 }
 
-export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps, sections: readonly AccountSection[] = []): void {
+export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps): void {
   const { accounts, throttles, clock } = deps;
 
   router.get('/konto', requireLogin, async (ctx) => {
@@ -82,7 +78,7 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps, 
     const data = personalDataOf(attributes);
     const pending = await accounts.pendingEmailChange(account.id);
     const activity = await accounts.recentActivity(account.id);
-    const extra = await Promise.all([...sections].sort((a, b) => a.order - b.order).map((s) => s.render(ctx, account)));
+    const extra = await Promise.all(accounts.sections.map((s) => s.render(ctx, account)));
     renderPage(ctx, {
       title: t.accountTitle,
       notice: ctx.state.session.take<string>('accountNotice'),

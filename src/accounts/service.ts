@@ -23,6 +23,8 @@ import { isUniqueViolation, type Db, type Queryable } from '../store/db.ts';
 import { keyedHash } from '../store/keyed-hash.ts';
 import { deleteAccountSessions } from '../store/sessions.ts';
 import { consumeToken, createToken, deleteTokens, findPendingToken, peekToken, type TokenCheck } from '../store/tokens.ts';
+import type { HubContext } from '../web/context.ts';
+import type { Html } from '../web/html.ts';
 import type { Lang } from '../web/i18n.ts';
 import {
   accountDeletedMail,
@@ -52,6 +54,15 @@ export interface AccountSettings {
 
 /** Work another module does inside the deletion transaction (DECISIONS 6). */
 export type DeletionStep = (trx: Queryable, account: Account) => Promise<void>;
+
+/** Sessions ended outside the citizen's browser (password reset, deletion), after commit. */
+export type SessionsEndedListener = (ended: readonly { data: Readonly<Record<string, unknown>> }[]) => Promise<void>;
+
+/** A section another module adds to "Mein Servicekonto" (authenticators, Postkorb, consents). */
+export interface AccountSection {
+  readonly order: number;
+  render(ctx: HubContext, account: Account): Promise<Html>;
+}
 
 export interface Registration {
   readonly personal: PersonalData;
@@ -113,6 +124,8 @@ function emailKey(address: string): string {
 
 export class AccountService {
   private readonly deletionSteps: DeletionStep[] = [];
+  private readonly sessionListeners: SessionsEndedListener[] = [];
+  private readonly sectionList: AccountSection[] = [];
   private readonly outgoing = new Set<Promise<void>>();
 
   constructor(
@@ -127,6 +140,27 @@ export class AccountService {
   /** Registers work that must run when an account is deleted (other modules' rows). */
   addDeletionStep(step: DeletionStep): void {
     this.deletionSteps.push(step);
+  }
+
+  /** Registers who must hear of sessions ended by a reset, a deletion or a password change. */
+  onSessionsEnded(listener: SessionsEndedListener): void {
+    this.sessionListeners.push(listener);
+  }
+
+  private async sessionsEnded(ended: readonly { data: Readonly<Record<string, unknown>> }[]): Promise<void> {
+    if (ended.length === 0) return;
+    for (const listener of this.sessionListeners) {
+      await listener(ended).catch((err: unknown) => this.log.warn({ err }, 'session end listener failed'));
+    }
+  }
+
+  addSection(section: AccountSection): void {
+    this.sectionList.push(section);
+    this.sectionList.sort((a, b) => a.order - b.order);
+  }
+
+  get sections(): readonly AccountSection[] {
+    return this.sectionList;
   }
 
   /** The keyed hash audit rows use for an account (DECISIONS 6). */
@@ -380,10 +414,11 @@ export class AccountService {
       const account = await findAccountById(trx, check.accountId);
       if (!account) return { ok: false, reason: 'invalid' } as const;
       await updateAccount(trx, account.id, { passwordHash: hash }, now);
-      await deleteAccountSessions(trx, account.id);
+      const ended = await deleteAccountSessions(trx, account.id);
       await this.audit(trx, 'password.reset', account.id);
-      return { ...check, account };
+      return { ...check, account, ended };
     });
+    if (result.ok && 'ended' in result) await this.sessionsEnded(result.ended);
     if (result.ok && 'account' in result && result.account) {
       this.sendInBackground(passwordChangedMail(this.mailContext(result.account.locale, result.account.email), result.account.username));
     }
@@ -394,12 +429,14 @@ export class AccountService {
   async changePassword(account: Account, newPassword: string, keepSessionIdHash: string | undefined): Promise<void> {
     const now = this.clock.now();
     const hash = await hashPassword(newPassword);
-    await this.db.transaction(async (trx) => {
+    const ended = await this.db.transaction(async (trx) => {
       await updateAccount(trx, account.id, { passwordHash: hash }, now);
-      await deleteAccountSessions(trx, account.id, keepSessionIdHash);
+      const gone = await deleteAccountSessions(trx, account.id, keepSessionIdHash);
       await deleteTokens(trx, account.id, 'reset');
       await this.audit(trx, 'password.changed', account.id);
+      return gone;
     });
+    await this.sessionsEnded(ended);
     this.sendInBackground(passwordChangedMail(this.mailContext(account.locale, account.email), account.username));
   }
 
@@ -478,18 +515,22 @@ export class AccountService {
 
   // ---- deletion ------------------------------------------------------------------------
 
-  private async deleteEverything(trx: Queryable, account: Account): Promise<void> {
+  private async deleteEverything(trx: Queryable, account: Account): Promise<{ data: Readonly<Record<string, unknown>> }[]> {
     for (const step of this.deletionSteps) await step(trx, account);
+    const ended = await deleteAccountSessions(trx, account.id);
     await deleteAuditForAccount(trx, this.accountRef(account.id));
     await deleteAccountRows(trx, account.id);
+    return ended;
   }
 
   /** Deletes the account and all its rows in one transaction; a notice goes to its address. */
   async deleteAccount(account: Account): Promise<void> {
-    await this.db.transaction(async (trx) => {
-      await this.deleteEverything(trx, account);
+    const ended = await this.db.transaction(async (trx) => {
+      const gone = await this.deleteEverything(trx, account);
       await this.audit(trx, 'account.deleted', null, { reason: 'citizen' });
+      return gone;
     });
+    await this.sessionsEnded(ended);
     this.sendInBackground(accountDeletedMail(this.mailContext(account.locale, account.email), account.username));
   }
 

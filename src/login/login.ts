@@ -1,19 +1,34 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/service.ts';
-import type { Identity } from '../core/identity.ts';
-import type { Loa } from '../core/loa.ts';
+import type { PortalConfig, PortalRegistry } from '../config/portals.ts';
+import type { AuthnRequestContext, LoginFailure, LoginOutcome, PortalProtocol, ReleasedIdentity } from '../core/authn-request.ts';
+import type { Clock } from '../core/clock.ts';
+import type { AuthnMethod, Identity } from '../core/identity.ts';
+import { loaSatisfies, type Loa } from '../core/loa.ts';
+import { recordAudit } from '../store/audit.ts';
+import { hasConsent } from '../store/consents.ts';
+import type { Db } from '../store/db.ts';
+import { pairwiseId } from '../store/pairwise.ts';
 import type { HubRouter } from '../web/app.ts';
+import { safeLocalPath } from '../web/app.ts';
 import type { HubContext } from '../web/context.ts';
 import { RETURN_TO } from '../web/guards.ts';
 import { html, type Html } from '../web/html.ts';
-import { renderPage } from '../web/layout.ts';
-import { safeLocalPath } from '../web/app.ts';
+import { fmt, type Lang } from '../web/i18n.ts';
+import { csrfField, renderPage } from '../web/layout.ts';
+import { levelWord } from '../web/messages.ts';
+import type { Session } from '../web/session.ts';
 import { loginText } from './messages.ts';
+import { planRelease, pick } from './release.ts';
+import { dropRequest, findRequest, markAuthenticated, saveRequest } from './requests.ts';
 
 /**
- * The one login path. Methods (password, later eID and Pass, partner states) register here and
- * render their part of the login page; whichever method authenticates hands an `Identity` to
- * `complete()`, which starts or raises the session and sends the citizen on.
+ * The one login path (DESIGN.md). Portal edges start it with an `AuthnRequestContext`; login
+ * methods register here and render their part of the login page; whichever method authenticates
+ * hands an `Identity` to `complete()`, which starts or raises the session. Then consent, then the
+ * answer goes back through the edge that registered for the request's protocol. Login imports no
+ * edge: edges and methods are registered by main.ts.
  */
 
 export interface MethodView {
@@ -21,70 +36,427 @@ export interface MethodView {
   readonly message?: Html | undefined;
   /** Values to put back into the form (never a password). */
   readonly values?: Readonly<Record<string, string>>;
+  /** The portal request being served; forms send it back as field `auftrag`. */
+  readonly requestId?: string | undefined;
 }
 
 export interface LoginMethod {
+  /** Also the name used by AKDB AuthnMethods mapping: password, eid, pass, upstream, eidas. */
   readonly id: string;
   readonly order: number;
   /** The highest level the method can give. */
   readonly maxLoa: Loa;
+  /** A sentence on what the method gives, shown when it is not offered for a request. */
+  describeLimit?(lang: Lang): string;
   render(ctx: HubContext, view: MethodView): Html;
+}
+
+/** A portal the citizen was logged in to during this session, for single logout. */
+export interface Participation {
+  readonly portalId: string;
+  readonly protocol: PortalProtocol;
+  readonly sessionIndex: string;
+  readonly pairwiseId: string;
+  readonly at: number;
+  /** What the edge needs to address the logout (NameID, sid, …). */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type LogoutNotice = { readonly kind: 'done'; readonly reached: boolean } | { readonly kind: 'redirect'; readonly url: string };
+
+/** Who started a logout, when a portal did (SAML LogoutRequest, OIDC end_session). */
+export interface LogoutInitiator {
+  readonly portalId: string;
+  readonly protocol: PortalProtocol;
+  readonly edge: Readonly<Record<string, unknown>>;
+}
+
+/** What a protocol edge registers so that login can answer portals without importing it. */
+export interface PortalEdge {
+  readonly protocol: PortalProtocol;
+  /** Sends the outcome to the portal; may return data to remember for single logout. */
+  answer(ctx: HubContext, request: AuthnRequestContext, outcome: LoginOutcome): Promise<Readonly<Record<string, unknown>> | void>;
+  /**
+   * Tells a portal the citizen logged out. Back-channel answers at once; front-channel returns a
+   * redirect and later calls `login.logoutStepDone()`. Without `ctx` (a session ended elsewhere,
+   * e.g. by a password reset) only back-channel is possible.
+   */
+  notifyLogout?(ctx: HubContext | undefined, participation: Participation): Promise<LogoutNotice>;
+  /** Answers the portal that started the logout, naming parties that could not be reached. */
+  finishLogout?(ctx: HubContext, initiator: LogoutInitiator, unreachable: readonly string[]): Promise<void>;
+}
+
+interface LogoutState {
+  pending: Participation[];
+  current?: Participation;
+  unreachable: string[];
+  initiator?: LogoutInitiator;
+}
+
+const AUTHN = 'authn';
+const SID = 'sid';
+const PARTICIPATIONS = 'participations';
+const LOGOUT = 'logout';
+
+export interface LoginDeps {
+  readonly accounts: AccountService;
+  readonly portals: () => PortalRegistry;
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
 }
 
 export class Login {
   private readonly methods: LoginMethod[] = [];
+  private readonly edges = new Map<PortalProtocol, PortalEdge>();
 
-  constructor(
-    private readonly accounts: AccountService,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly deps: LoginDeps) {}
 
   addMethod(method: LoginMethod): void {
     this.methods.push(method);
     this.methods.sort((a, b) => a.order - b.order);
   }
 
-  /** Renders the login page; `views` carry each method's message after a failed attempt. */
-  renderPage(ctx: HubContext, views: Readonly<Record<string, MethodView>> = {}, status = 200): void {
-    const t = loginText(ctx.state.lang);
+  addEdge(edge: PortalEdge): void {
+    this.edges.set(edge.protocol, edge);
+  }
+
+  portal(id: string): PortalConfig | undefined {
+    return this.deps.portals().byId(id);
+  }
+
+  portalName(id: string, lang: Lang): string {
+    return this.portal(id)?.name[lang] ?? id;
+  }
+
+  /** The methods a request allows (AKDB AuthnMethods), all when it names none. */
+  private methodsFor(request: AuthnRequestContext | undefined): LoginMethod[] {
+    const allowed = request?.allowedMethods;
+    return allowed ? this.methods.filter((m) => allowed.includes(m.id)) : this.methods;
+  }
+
+  /** Methods able to reach `loa`, and the others. */
+  partitionMethods(request: AuthnRequestContext | undefined): { offered: LoginMethod[]; withheld: LoginMethod[] } {
+    const min = request?.minLoa;
+    const candidates = this.methodsFor(request);
+    const offered = candidates.filter((m) => min === undefined || loaSatisfies(m.maxLoa, min));
+    return { offered, withheld: this.methods.filter((m) => !offered.includes(m)) };
+  }
+
+  // ---- the path ------------------------------------------------------------------------
+
+  /** An edge received a valid request: log in (or step up), ask consent, answer. */
+  async start(ctx: HubContext, request: AuthnRequestContext): Promise<void> {
+    const session = ctx.state.session;
+    saveRequest(session, request, this.deps.clock.now());
+    const loa = session.loa;
+    if (!request.forceAuthn && loa !== undefined && loaSatisfies(loa, request.minLoa)) return this.proceed(ctx, request);
+    if (request.isPassive) return this.fail(ctx, request, loa === undefined ? 'login_required' : 'unmet_authentication_requirements');
+    if (this.partitionMethods(request).offered.length === 0) {
+      return this.fail(ctx, request, 'unmet_authentication_requirements', `no login method reaches ${request.minLoa}`);
+    }
+    ctx.redirect(`/anmelden?auftrag=${encodeURIComponent(request.id)}`);
+  }
+
+  /** A method proved who the citizen is: start or raise the session and go on. */
+  async complete(ctx: HubContext, identity: Identity, requestId?: string): Promise<void> {
+    if (identity.accountId === undefined) throw new Error('a local login needs an account');
+    const session = ctx.state.session;
+    const now = this.deps.clock.now();
+    const sameAccount = session.accountId === identity.accountId;
+    session.authenticated(identity.accountId, identity.loa);
+    // The methods behind the current level; a step-up adds to those of the same account.
+    const before = sameAccount ? (session.get<{ methods: AuthnMethod[] }>(AUTHN)?.methods ?? []) : [];
+    session.set(AUTHN, { methods: [...new Set([...before, ...identity.methods])], at: identity.authnInstant });
+    if (session.get<string>(SID) === undefined) session.set(SID, randomBytes(16).toString('base64url'));
+    await this.deps.accounts.recordLogin(identity.accountId, { method: identity.methods.join('+'), loa: identity.loa });
+    this.deps.log.info({ method: identity.methods, loa: identity.loa }, 'login');
+
+    const request = findRequest(session, requestId, now);
+    if (!request) {
+      ctx.redirect(safeLocalPath(session.take<string>(RETURN_TO), '/konto'));
+      return;
+    }
+    markAuthenticated(session, request.id);
+    const reached = session.loa;
+    if (reached === undefined || !loaSatisfies(reached, request.minLoa)) {
+      const t = loginText(ctx.state.lang);
+      this.renderPage(
+        ctx,
+        {},
+        403,
+        request,
+        fmt(t.levelNotReached, { reached: levelWord(ctx.state.lang, identity.loa), needed: levelWord(ctx.state.lang, request.minLoa) }),
+      );
+      return;
+    }
+    await this.proceed(ctx, { ...request, forceAuthn: false });
+  }
+
+  /** Logged in at a sufficient level: consent if needed, then answer. */
+  private async proceed(ctx: HubContext, request: AuthnRequestContext): Promise<void> {
+    const session = ctx.state.session;
+    const accountId = session.accountId;
+    const portal = this.portal(request.portalId);
+    if (!accountId || !portal) return this.fail(ctx, request, 'access_denied', 'portal or account gone');
+    const attributes = await this.deps.accounts.attributes(accountId);
+    const plan = planRelease(portal.attributes, request, attributes);
+    if (!plan.ok) return this.fail(ctx, request, 'attribute_unavailable', `missing required ${plan.missing.join(', ')}`);
+    if (!(await hasConsent(this.deps.db, accountId, portal.id, plan.names))) {
+      if (request.isPassive) return this.fail(ctx, request, 'access_denied', 'consent needed but request is passive');
+      ctx.redirect(`/anmelden/einwilligung?auftrag=${encodeURIComponent(request.id)}`);
+      return;
+    }
+    await this.deliver(ctx, request, portal, pick(attributes, plan.names));
+  }
+
+  /** Builds the released identity and hands it to the edge. */
+  async deliver(
+    ctx: HubContext,
+    request: AuthnRequestContext,
+    portal: PortalConfig,
+    attributes: ReleasedIdentity['attributes'],
+  ): Promise<void> {
+    const session = ctx.state.session;
+    const now = this.deps.clock.now();
+    const accountId = session.accountId as string;
+    const authn = session.get<{ methods: AuthnMethod[]; at: number }>(AUTHN) ?? { methods: [], at: now };
+    const identity: ReleasedIdentity = {
+      accountId,
+      loa: session.loa as Loa,
+      methods: authn.methods,
+      authnInstant: authn.at,
+      attributes,
+      pairwiseId: await pairwiseId(this.deps.db, accountId, portal.sector, now),
+      sessionIndex: session.get<string>(SID) ?? '',
+    };
+    dropRequest(session, request.id);
+    await recordAudit(this.deps.db, {
+      at: now,
+      accountRef: this.deps.accounts.accountRef(accountId),
+      event: 'data.released',
+      detail: { portal: portal.id, protocol: request.protocol, loa: identity.loa, attributes: Object.keys(attributes) },
+    });
+    const edge = this.edgeFor(request.protocol);
+    const data = await edge.answer(ctx, request, { ok: true, identity });
+    this.recordParticipation(session, {
+      portalId: portal.id,
+      protocol: request.protocol,
+      sessionIndex: identity.sessionIndex,
+      pairwiseId: identity.pairwiseId,
+      at: now,
+      data: data ?? {},
+    });
+  }
+
+  async fail(ctx: HubContext, request: AuthnRequestContext, error: LoginFailure, detail?: string): Promise<void> {
+    dropRequest(ctx.state.session, request.id);
+    this.deps.log.info({ portal: request.portalId, error, detail }, 'portal request not fulfilled');
+    await this.edgeFor(request.protocol).answer(ctx, request, { ok: false, error, ...(detail ? { detail } : {}) });
+  }
+
+  private edgeFor(protocol: PortalProtocol): PortalEdge {
+    const edge = this.edges.get(protocol);
+    if (!edge) throw new Error(`no edge registered for ${protocol}`);
+    return edge;
+  }
+
+  private recordParticipation(session: Session, p: Participation): void {
+    const list = (session.get<Participation[]>(PARTICIPATIONS) ?? []).filter(
+      (x) => !(x.portalId === p.portalId && x.protocol === p.protocol),
+    );
+    session.set(PARTICIPATIONS, [...list, p]);
+  }
+
+  participations(session: Session): readonly Participation[] {
+    return session.get<Participation[]>(PARTICIPATIONS) ?? [];
+  }
+
+  findOpenRequest(ctx: HubContext, id: string | undefined): AuthnRequestContext | undefined {
+    return findRequest(ctx.state.session, id, this.deps.clock.now());
+  }
+
+  // ---- pages ---------------------------------------------------------------------------
+
+  /** The login page; with a portal request it names the portal and the level it needs. */
+  renderPage(
+    ctx: HubContext,
+    views: Readonly<Record<string, MethodView>> = {},
+    status = 200,
+    request?: AuthnRequestContext,
+    problem?: string,
+  ): void {
+    const lang = ctx.state.lang;
+    const t = loginText(lang);
+    const { offered, withheld } = this.partitionMethods(request);
+    const portalName = request ? (request.organizationDisplayName ?? this.portalName(request.portalId, lang)) : undefined;
+    const current = ctx.state.session.loa;
     renderPage(ctx, {
       title: t.title,
       status,
       main: html`<h1>${t.title}</h1>
-        <p>${t.intro}</p>
-        ${this.methods.map((m) => m.render(ctx, views[m.id] ?? {}))}
-        <h2>${t.noAccount}</h2>
-        <p><a class="button secondary" href="/registrieren">${t.register}</a></p>`,
+        ${
+          request
+            ? html`<div class="notice" role="status">
+                <p>${fmt(t.forPortal, { portal: portalName ?? '' })}</p>
+                <p>${fmt(t.levelNeeded, { level: levelWord(lang, request.minLoa) })}</p>
+                ${
+                  current !== undefined && !loaSatisfies(current, request.minLoa)
+                    ? html`<p>${fmt(t.stepUp, { current: levelWord(lang, current) })}</p>`
+                    : ''
+                }
+              </div>`
+            : html`<p>${t.intro}</p>`
+        }
+        ${problem ? html`<div class="error-summary" role="alert"><p>${problem}</p></div>` : ''}
+        ${offered.map((m) => m.render(ctx, { ...(views[m.id] ?? {}), requestId: request?.id }))}
+        ${
+          request && withheld.length > 0
+            ? html`<h2>${t.withheldTitle}</h2>
+                <ul>
+                  ${withheld.map((m) => html`<li>${m.describeLimit?.(lang) ?? m.id}</li>`)}
+                </ul>`
+            : ''
+        }
+        ${
+          request
+            ? html`<form method="post" action="/anmelden/abbrechen">
+                ${csrfField(ctx)}<input type="hidden" name="auftrag" value="${request.id}" />
+                <button type="submit" class="secondary">${fmt(t.cancel, { portal: portalName ?? '' })}</button>
+              </form>`
+            : html`<h2>${t.noAccount}</h2>
+                <p><a class="button secondary" href="/registrieren">${t.register}</a></p>`
+        }`,
     });
-  }
-
-  /** A method proved who the citizen is: start or raise the session and go on. */
-  async complete(ctx: HubContext, identity: Identity): Promise<void> {
-    if (identity.accountId === undefined) throw new Error('a local login needs an account');
-    ctx.state.session.authenticated(identity.accountId, identity.loa);
-    await this.accounts.recordLogin(identity.accountId, { method: identity.methods.join('+'), loa: identity.loa });
-    this.log.info({ method: identity.methods, loa: identity.loa }, 'login');
-    const target = safeLocalPath(ctx.state.session.take<string>(RETURN_TO), '/konto');
-    ctx.redirect(target);
   }
 
   registerRoutes(router: HubRouter): void {
-    router.get('/anmelden', (ctx) => {
-      if (ctx.state.session.loa !== undefined) return ctx.redirect(safeLocalPath(ctx.state.session.take<string>(RETURN_TO), '/konto'));
-      this.renderPage(ctx);
+    router.get('/anmelden', async (ctx) => {
+      const id = typeof ctx.query.auftrag === 'string' ? ctx.query.auftrag : undefined;
+      if (id === undefined) {
+        if (ctx.state.session.loa !== undefined) return ctx.redirect(safeLocalPath(ctx.state.session.take<string>(RETURN_TO), '/konto'));
+        return this.renderPage(ctx);
+      }
+      const request = this.findOpenRequest(ctx, id);
+      if (!request) return this.renderExpired(ctx);
+      const loa = ctx.state.session.loa;
+      if (!request.forceAuthn && loa !== undefined && loaSatisfies(loa, request.minLoa)) return this.proceed(ctx, request);
+      this.renderPage(ctx, {}, 200, request);
+    });
+
+    router.post('/anmelden/abbrechen', async (ctx) => {
+      const request = this.findOpenRequest(ctx, ctx.state.form.get('auftrag'));
+      if (!request) return this.renderExpired(ctx);
+      await this.fail(ctx, request, 'access_denied', 'cancelled by the citizen');
     });
 
     router.post('/abmelden', async (ctx) => {
-      const t = loginText(ctx.state.lang);
-      const accountId = ctx.state.session.accountId;
-      ctx.state.session.destroy();
-      if (accountId !== undefined) await this.accounts.recordLogout(accountId);
-      renderPage(ctx, {
-        title: t.loggedOutTitle,
-        main: html`<h1>${t.loggedOutTitle}</h1>
-          <p>${t.loggedOutText}</p>
-          <p><a class="button" href="/anmelden">${t.loginAgain}</a></p>`,
-      });
+      await this.logout(ctx);
+    });
+
+    router.get('/abmelden/weiter', async (ctx) => {
+      await this.continueLogout(ctx);
+    });
+  }
+
+  renderExpired(ctx: HubContext): void {
+    const t = loginText(ctx.state.lang);
+    renderPage(ctx, {
+      title: t.expiredTitle,
+      status: 400,
+      main: html`<h1>${t.expiredTitle}</h1>
+        <p>${t.expiredText}</p>`,
+    });
+  }
+
+  // ---- logout (DECISIONS 5) ------------------------------------------------------------
+
+  /** Ends the SSO session and tells every portal of it, one after another. */
+  async logout(ctx: HubContext, initiator?: LogoutInitiator): Promise<void> {
+    const session = ctx.state.session;
+    const accountId = session.accountId;
+    const pending = this.participations(session).filter(
+      (p) => !(initiator && p.portalId === initiator.portalId && p.protocol === initiator.protocol),
+    );
+    session.restart();
+    if (accountId !== undefined) await this.deps.accounts.recordLogout(accountId);
+    const state: LogoutState = { pending, unreachable: [], ...(initiator ? { initiator } : {}) };
+    session.set(LOGOUT, state);
+    await this.continueLogout(ctx);
+  }
+
+  /** A front-channel logout step came back (from the edge's logout response endpoint). */
+  async logoutStepDone(ctx: HubContext, reached: boolean): Promise<void> {
+    const state = ctx.state.session.get<LogoutState>(LOGOUT);
+    if (state?.current && !reached) state.unreachable.push(this.portalName(state.current.portalId, ctx.state.lang));
+    if (state) {
+      delete state.current;
+      ctx.state.session.set(LOGOUT, state);
+    }
+    await this.continueLogout(ctx);
+  }
+
+  private async continueLogout(ctx: HubContext): Promise<void> {
+    const session = ctx.state.session;
+    const state = session.get<LogoutState>(LOGOUT);
+    if (!state) return this.renderLoggedOut(ctx, []);
+    for (;;) {
+      const next = state.pending.shift();
+      if (!next) break;
+      const edge = this.edges.get(next.protocol);
+      if (!edge?.notifyLogout) continue;
+      let notice: LogoutNotice;
+      try {
+        notice = await edge.notifyLogout(ctx, next);
+      } catch (err) {
+        this.deps.log.warn({ err, portal: next.portalId }, 'logout notification failed');
+        notice = { kind: 'done', reached: false };
+      }
+      if (notice.kind === 'redirect') {
+        session.set(LOGOUT, { ...state, current: next });
+        ctx.redirect(notice.url);
+        return;
+      }
+      if (!notice.reached) state.unreachable.push(this.portalName(next.portalId, ctx.state.lang));
+    }
+    session.delete(LOGOUT);
+    if (state.initiator) {
+      const edge = this.edges.get(state.initiator.protocol);
+      if (edge?.finishLogout) return edge.finishLogout(ctx, state.initiator, state.unreachable);
+    }
+    this.renderLoggedOut(ctx, state.unreachable);
+  }
+
+  /** Sessions ended outside a browser (password reset, deletion): back-channel notices only. */
+  async notifyEndedSessions(ended: readonly { data: Readonly<Record<string, unknown>> }[]): Promise<void> {
+    for (const s of ended) {
+      for (const p of (s.data[PARTICIPATIONS] as Participation[] | undefined) ?? []) {
+        const edge = this.edges.get(p.protocol);
+        if (!edge?.notifyLogout) continue;
+        await edge
+          .notifyLogout(undefined, p)
+          .catch((err: unknown) => this.deps.log.warn({ err, portal: p.portalId }, 'logout notification failed'));
+      }
+    }
+  }
+
+  renderLoggedOut(ctx: HubContext, unreachable: readonly string[]): void {
+    const t = loginText(ctx.state.lang);
+    renderPage(ctx, {
+      title: t.loggedOutTitle,
+      main: html`<h1>${t.loggedOutTitle}</h1>
+        <p>${t.loggedOutText}</p>
+        ${
+          unreachable.length > 0
+            ? html`<div class="error-summary" role="alert">
+                <p>${t.unreachable}</p>
+                <ul>
+                  ${unreachable.map((name) => html`<li>${name}</li>`)}
+                </ul>
+              </div>`
+            : ''
+        }
+        <p><a class="button" href="/anmelden">${t.loginAgain}</a></p>`,
     });
   }
 }

@@ -164,7 +164,6 @@ export async function writeAttributes(
 
 /** Deletes the account row and every row that hangs on it; call inside a transaction. */
 export async function deleteAccountRows(q: Queryable, accountId: string): Promise<void> {
-  await q('sessions').where({ account_id: accountId }).delete();
   // Anonymous sessions that mention the account (a login waiting for confirmation) go too.
   await q('sessions').where('data', 'like', `%${accountId}%`).delete();
   await q('account_tokens').where({ account_id: accountId }).delete();

@@ -14,7 +14,8 @@ export type AuditEvent =
   | 'password.changed'
   | 'password.reset'
   | 'data.changed'
-  | 'email.changed';
+  | 'email.changed'
+  | 'data.released';
 
 export interface AuditRecord {
   readonly at: number;

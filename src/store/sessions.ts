@@ -65,11 +65,26 @@ export async function deleteSession(q: Queryable, idHash: string): Promise<void>
   await q('sessions').where({ id_hash: idHash }).delete();
 }
 
-/** Ends every session of an account, except optionally the one making the change. */
-export async function deleteAccountSessions(q: Queryable, accountId: string, exceptIdHash?: string): Promise<number> {
-  const query = q('sessions').where({ account_id: accountId });
-  if (exceptIdHash !== undefined) query.whereNot({ id_hash: exceptIdHash });
-  return query.delete();
+/**
+ * Ends every session of an account, except optionally the one making the change. Returns the
+ * data of the ended sessions, so the portals they were used with can be told (DECISIONS 5).
+ */
+export async function deleteAccountSessions(
+  q: Queryable,
+  accountId: string,
+  exceptIdHash?: string,
+): Promise<{ data: Readonly<Record<string, unknown>> }[]> {
+  const select = q<SessionRow>('sessions').where({ account_id: accountId });
+  if (exceptIdHash !== undefined) select.whereNot({ id_hash: exceptIdHash });
+  const rows = await select.select('id_hash', 'data');
+  if (rows.length > 0)
+    await q('sessions')
+      .whereIn(
+        'id_hash',
+        rows.map((r) => r.id_hash),
+      )
+      .delete();
+  return rows.map((r) => ({ data: parseJson(r.data) }));
 }
 
 export async function purgeExpiredSessions(q: Queryable, now: number): Promise<number> {

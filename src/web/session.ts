@@ -136,6 +136,18 @@ export class Session {
     this.dirty = true;
   }
 
+  /**
+   * Ends the login but keeps a (new, anonymous) session for what follows in this browser, such
+   * as notifying portals of the logout: a new id, no account, no levels, no data.
+   */
+  restart(): void {
+    this.accountIdValue = null;
+    this.levels = {};
+    this.data = {};
+    this.rotate();
+    this.dirty = true;
+  }
+
   /** Ends the session: the row goes and the cookie is cleared. */
   destroy(): void {
     this.destroyed = true;

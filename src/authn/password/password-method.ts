@@ -10,7 +10,7 @@ import { field } from '../../web/forms.ts';
 import { html } from '../../web/html.ts';
 import { fmt } from '../../web/i18n.ts';
 import { csrfField } from '../../web/layout.ts';
-import { waitWords } from '../../web/messages.ts';
+import { levelWord, waitWords } from '../../web/messages.ts';
 import { passwordText } from './messages.ts';
 
 /**
@@ -34,6 +34,10 @@ export function passwordMethod(deps: PasswordMethodDeps): LoginMethod {
     id: 'password',
     order: 10,
     maxLoa: deps.loa,
+    describeLimit: (lang) =>
+      lang === 'de'
+        ? `Benutzername und Passwort (höchstens „${levelWord(lang, deps.loa)}“)`
+        : `User name and password (at most "${levelWord(lang, deps.loa)}")`,
     render(ctx: HubContext, view: MethodView) {
       const lang = ctx.state.lang;
       const t = passwordText(lang);
@@ -41,7 +45,7 @@ export function passwordMethod(deps: PasswordMethodDeps): LoginMethod {
         <h2 id="pw-title">${t.title}</h2>
         ${view.message ? html`<div class="error-summary" role="alert" tabindex="-1">${view.message}</div>` : ''}
         <form method="post" action="/anmelden/passwort">
-          ${csrfField(ctx)}
+          ${csrfField(ctx)}${view.requestId ? html`<input type="hidden" name="auftrag" value="${view.requestId}" />` : ''}
           ${field({ name: 'username', label: t.username, value: view.values?.username ?? '', required: true, autocomplete: 'username', maxlength: 64 })}
           ${field({ name: 'password', label: t.password, type: 'password', required: true, autocomplete: 'current-password', maxlength: 128 })}
           <div class="actions"><button type="submit" class="primary">${t.submit}</button></div>
@@ -56,7 +60,8 @@ export function registerPasswordRoutes(router: HubRouter, deps: PasswordMethodDe
   const { accounts, throttles, login, clock } = deps;
 
   const fail = (ctx: HubContext, message: string, username: string, status: number): void => {
-    login.renderPage(ctx, { password: { message: html`<p>${message}</p>`, values: { username } } }, status);
+    const request = login.findOpenRequest(ctx, ctx.state.form.get('auftrag'));
+    login.renderPage(ctx, { password: { message: html`<p>${message}</p>`, values: { username } } }, status, request);
   };
 
   router.post('/anmelden/passwort', async (ctx) => {
@@ -99,14 +104,11 @@ export function registerPasswordRoutes(router: HubRouter, deps: PasswordMethodDe
       );
       return;
     }
-    await login.complete(ctx, {
-      accountId: result.account.id,
-      source: 'local',
-      loa: deps.loa,
-      methods: ['pwd'],
-      authnInstant: clock.now(),
-      attributes: {},
-    });
+    await login.complete(
+      ctx,
+      { accountId: result.account.id, source: 'local', loa: deps.loa, methods: ['pwd'], authnInstant: clock.now(), attributes: {} },
+      ctx.state.form.get('auftrag') || undefined,
+    );
   });
 
   router.post('/anmelden/bestaetigung-senden', async (ctx) => {

@@ -1,8 +1,12 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_foundation.ts';
+import * as m002 from './002_portals.ts';
 
 /** Every migration, in order. Listed in code so tsx, tests and production load the same set. */
-const MIGRATIONS: readonly { name: string; module: Knex.Migration }[] = [{ name: '001_foundation', module: m001 }];
+const MIGRATIONS: readonly { name: string; module: Knex.Migration }[] = [
+  { name: '001_foundation', module: m001 },
+  { name: '002_portals', module: m002 },
+];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {
   getMigrations: async () => [...MIGRATIONS],

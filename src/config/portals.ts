@@ -1,0 +1,215 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ATTRIBUTE_NAMES, type AttributeName } from '../core/attributes.ts';
+import { ConfigError, type ConfigProblem } from '../core/errors.ts';
+import { LOA_LEVELS, type Loa } from '../core/loa.ts';
+import { deepFreeze } from './load.ts';
+import { issuesToProblems, readYamlFile, type YamlSource } from './yaml-file.ts';
+
+/**
+ * Portals (online services) that log citizens in through the hub: `federation/portals.yaml`
+ * (DECISIONS 10). Each entry names the portal, its minimum level, what may be released to it,
+ * and its SAML and/or OIDC settings. Checked strictly like the hub configuration; cross-entry
+ * rules (unique ids, entityIDs, client ids; files that exist; secrets that are set) follow.
+ */
+
+export const PORTALS_FILE = path.join('federation', 'portals.yaml');
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and hyphens, starting with a letter or digit');
+const url = z.url({ protocol: /^https?$/ });
+
+const samlSchema = z.strictObject({
+  metadataFile: z.string().min(1).describe("the portal's SAML SP metadata (entityID, ACS, certificates, SLO)"),
+  signResponse: z.boolean().default(true).describe('sign the Response as well as the assertion'),
+  encryptAssertion: z.boolean().default(true).describe("encrypt the assertion when the SP's metadata has an encryption key"),
+  nameIdFormat: z.enum(['persistent', 'transient']).default('persistent').describe('NameID when the request names none'),
+  requireSignedRequests: z
+    .boolean()
+    .optional()
+    .describe('refuse unsigned AuthnRequests; default: what the metadata says (AuthnRequestsSigned)'),
+});
+
+const oidcSchema = z
+  .strictObject({
+    clientId: z.string().min(1).max(128),
+    clientSecretEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .optional()
+      .describe('environment variable holding the client secret'),
+    clientSecretFile: z.string().optional().describe('file holding the client secret (first line)'),
+    tokenEndpointAuthMethod: z
+      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+      .default('client_secret_basic')
+      .describe('none = public client (PKCE S256 required)'),
+    jwksFile: z.string().optional().describe("the client's public keys (JWKS) for private_key_jwt"),
+    redirectUris: z.array(url).min(1),
+    postLogoutRedirectUris: z.array(url).default([]),
+    backchannelLogoutUri: url.optional(),
+    subjectType: z.enum(['pairwise', 'public']).default('pairwise'),
+  })
+  .superRefine((o, ctx) => {
+    const secret = o.clientSecretEnv !== undefined || o.clientSecretFile !== undefined;
+    if (o.tokenEndpointAuthMethod.startsWith('client_secret_') && !secret) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientSecretEnv'],
+        message: `${o.tokenEndpointAuthMethod} needs clientSecretEnv or clientSecretFile`,
+      });
+    }
+    if (o.tokenEndpointAuthMethod === 'private_key_jwt' && o.jwksFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['jwksFile'], message: 'private_key_jwt needs jwksFile' });
+    }
+    if (o.tokenEndpointAuthMethod === 'none' && secret) {
+      ctx.addIssue({ code: 'custom', path: ['tokenEndpointAuthMethod'], message: 'a public client (none) must not have a secret' });
+    }
+  });
+
+const portalSchema = z
+  .strictObject({
+    id,
+    name: z.strictObject({ de: z.string().min(1).max(80), en: z.string().min(1).max(80) }),
+    enabled: z.boolean().default(true),
+    minLoa: z.enum(LOA_LEVELS).default('low').describe('applies even when the portal asks for less'),
+    attributes: z.array(z.enum(ATTRIBUTE_NAMES)).default([]).describe('what may be released to this portal (release policy)'),
+    sector: id.optional().describe('pairwise identifier sector; portals of one sector see the same pseudonym (default: the id)'),
+    saml: samlSchema.optional(),
+    oidc: oidcSchema.optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.saml && !p.oidc) ctx.addIssue({ code: 'custom', path: [], message: 'a portal needs a saml or an oidc section (or both)' });
+  });
+
+const portalsFileSchema = z.strictObject({ portals: z.array(portalSchema).default([]) });
+
+export type PortalSaml = z.infer<typeof samlSchema>;
+export type PortalOidc = z.infer<typeof oidcSchema>;
+
+export interface PortalConfig {
+  readonly id: string;
+  readonly name: { readonly de: string; readonly en: string };
+  readonly enabled: boolean;
+  readonly minLoa: Loa;
+  readonly attributes: readonly AttributeName[];
+  readonly sector: string;
+  readonly saml?: PortalSaml & { readonly metadataPath: string };
+  readonly oidc?: PortalOidc & { readonly clientSecret?: string; readonly jwksPath?: string };
+}
+
+export class PortalRegistry {
+  private readonly byIdMap: ReadonlyMap<string, PortalConfig>;
+  private readonly byClientId: ReadonlyMap<string, PortalConfig>;
+
+  constructor(readonly portals: readonly PortalConfig[]) {
+    this.byIdMap = new Map(portals.map((p) => [p.id, p]));
+    this.byClientId = new Map(portals.filter((p) => p.oidc).map((p) => [p.oidc!.clientId, p]));
+  }
+
+  byId(portalId: string): PortalConfig | undefined {
+    return this.byIdMap.get(portalId);
+  }
+
+  byOidcClientId(clientId: string): PortalConfig | undefined {
+    return this.byClientId.get(clientId);
+  }
+}
+
+export interface LoadPortalsOptions {
+  readonly root: string;
+  readonly file?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly production?: boolean;
+}
+
+function isLoopback(u: string): boolean {
+  const host = new URL(u).hostname;
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
+
+/** Reads and checks federation/portals.yaml; throws ConfigError listing every problem. */
+export function loadPortals(options: LoadPortalsOptions): PortalRegistry {
+  const file = options.file ?? PORTALS_FILE;
+  const full = path.resolve(options.root, file);
+  if (!existsSync(full)) return new PortalRegistry([]);
+  const { source, problems } = readYamlFile(full, file);
+  if (!source) throw new ConfigError(problems);
+  const parsed = portalsFileSchema.safeParse(source.data, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error.issues, source));
+  const env = options.env ?? process.env;
+  const out: PortalConfig[] = [];
+  const cross: ConfigProblem[] = [];
+  const at = (src: YamlSource, p: (string | number)[], message: string): void => {
+    cross.push({ file, line: src.lineOf(p), path: p.join('.'), message });
+  };
+  const seenIds = new Map<string, number>();
+  const seenClients = new Map<string, number>();
+  parsed.data.portals.forEach((p, i) => {
+    const base = ['portals', i];
+    if (seenIds.has(p.id)) at(source, [...base, 'id'], `duplicate portal id "${p.id}" (also portals.${seenIds.get(p.id)})`);
+    seenIds.set(p.id, i);
+    let saml: PortalConfig['saml'];
+    if (p.saml) {
+      const metadataPath = path.resolve(options.root, p.saml.metadataFile);
+      if (!existsSync(metadataPath)) at(source, [...base, 'saml', 'metadataFile'], `file not found: ${p.saml.metadataFile}`);
+      saml = { ...p.saml, metadataPath };
+    }
+    let oidc: PortalConfig['oidc'];
+    if (p.oidc) {
+      const o = p.oidc;
+      if (seenClients.has(o.clientId))
+        at(source, [...base, 'oidc', 'clientId'], `duplicate client id "${o.clientId}" (also portals.${seenClients.get(o.clientId)})`);
+      seenClients.set(o.clientId, i);
+      let clientSecret: string | undefined;
+      if (o.clientSecretEnv !== undefined) {
+        clientSecret = env[o.clientSecretEnv];
+        if (!clientSecret) at(source, [...base, 'oidc', 'clientSecretEnv'], `environment variable ${o.clientSecretEnv} is not set`);
+      } else if (o.clientSecretFile !== undefined) {
+        const secretPath = path.resolve(options.root, o.clientSecretFile);
+        if (!existsSync(secretPath)) at(source, [...base, 'oidc', 'clientSecretFile'], `file not found: ${o.clientSecretFile}`);
+        else clientSecret = readFileSync(secretPath, 'utf8').split('\n')[0]?.trim();
+      }
+      if (clientSecret !== undefined && clientSecret.length < 32) {
+        at(
+          source,
+          [...base, 'oidc', o.clientSecretEnv ? 'clientSecretEnv' : 'clientSecretFile'],
+          'the client secret must have at least 32 characters',
+        );
+      }
+      let jwksPath: string | undefined;
+      if (o.jwksFile !== undefined) {
+        jwksPath = path.resolve(options.root, o.jwksFile);
+        if (!existsSync(jwksPath)) at(source, [...base, 'oidc', 'jwksFile'], `file not found: ${o.jwksFile}`);
+      }
+      const uris: [string, string[]][] = [
+        ['redirectUris', o.redirectUris],
+        ['postLogoutRedirectUris', o.postLogoutRedirectUris],
+        ['backchannelLogoutUri', o.backchannelLogoutUri ? [o.backchannelLogoutUri] : []],
+      ];
+      for (const [key, list] of uris) {
+        list.forEach((u, j) => {
+          if (u.startsWith('http:') && (options.production || !isLoopback(u))) {
+            at(
+              source,
+              [...base, 'oidc', key, ...(key === 'backchannelLogoutUri' ? [] : [j])],
+              `${u}: http is allowed only for loopback hosts outside production`,
+            );
+          }
+        });
+      }
+      oidc = { ...o, ...(clientSecret !== undefined ? { clientSecret } : {}), ...(jwksPath ? { jwksPath } : {}) };
+    }
+    out.push({
+      id: p.id,
+      name: p.name,
+      enabled: p.enabled,
+      minLoa: p.minLoa,
+      attributes: p.attributes,
+      sector: p.sector ?? p.id,
+      ...(saml ? { saml } : {}),
+      ...(oidc ? { oidc } : {}),
+    });
+  });
+  if (cross.length > 0) throw new ConfigError(cross);
+  return new PortalRegistry(deepFreeze(out));
+}
