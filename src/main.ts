@@ -10,14 +10,14 @@ import { registerRegistrationRoutes } from './accounts/routes-registration.ts';
 import { AccountService } from './accounts/service.ts';
 import { Throttles } from './accounts/throttles.ts';
 import { passwordMethod, registerPasswordRoutes } from './authn/password/password-method.ts';
-import { loadHubKeys } from './config/keys.ts';
+import { loadHubKeys, type HubKeys } from './config/keys.ts';
 import { loadHubConfig, type Env } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
 import { DAY, HOUR, MINUTE, SECOND, systemClock, type Clock } from './core/clock.ts';
 import { ConfigError, formatConfigProblem } from './core/errors.ts';
 import { Login } from './login/login.ts';
 import { consentSection, registerConsentRoutes } from './login/consent.ts';
-import { loadPortals } from './config/portals.ts';
+import { loadPortals, type PortalRegistry } from './config/portals.ts';
 import { deleteConsents } from './store/consents.ts';
 import { deletePairwiseIds } from './store/pairwise.ts';
 import { purgeReplayCache } from './store/replay.ts';
@@ -54,6 +54,9 @@ export interface HubOptions {
 
 export interface Hub {
   readonly config: HubConfig;
+  readonly keys: HubKeys;
+  readonly login: Login;
+  readonly portals: () => PortalRegistry;
   readonly store: Store;
   readonly web: WebApp;
   readonly accounts: AccountService;
@@ -91,7 +94,10 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     });
   const resolve = (p: string): string => (path.isAbsolute(p) ? p : path.join(root, p));
 
-  const { keys, generated } = loadHubKeys(resolve(config.keys.dir), { production });
+  const { keys, generated } = await loadHubKeys(resolve(config.keys.dir), {
+    production,
+    commonName: new URL(config.server.publicUrl).hostname,
+  });
   for (const file of generated) log.warn({ file }, 'generated a development key');
 
   const store = await openStore({
@@ -125,6 +131,10 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     trustedProxies: config.server.trustedProxies,
     defaultLanguage: config.web.defaultLanguage,
     session: { cookieName: config.session.cookieName, anonymousIdleMs: config.session.anonymousIdleMinutes * MINUTE },
+    // Protocol endpoints that another party posts to carry no CSRF token of ours.
+    csrfExemptPrefixes: ['/saml/'],
+    // oidc-provider reads its own request bodies.
+    untouchedBodyPrefixes: ['/oidc/'],
   });
 
   const portals = loadPortals({ root, ...(options.env ? { env: options.env } : {}), production });
@@ -150,6 +160,9 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   login.registerRoutes(router);
   registerConsentRoutes(router, consentDeps);
   registerPasswordRoutes(router, passwordDeps);
+
+  // ---- portal edges (each registers with login and mounts its routes) ----
+
   web.finish();
 
   const scheduler = new Scheduler(store.db, clock, log, [
@@ -164,6 +177,9 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   let server: Server | undefined;
   return {
     config,
+    keys,
+    login,
+    portals: () => portals,
     store,
     web,
     accounts,

@@ -31,6 +31,11 @@ export interface WebOptions {
   readonly formLimitBytes?: number;
   /** Paths whose POSTs carry no CSRF token because another party sends them (SAML, OIDC). */
   readonly csrfExemptPrefixes?: readonly string[];
+  /**
+   * Paths whose bodies this app must not read at all, because a mounted library reads them itself
+   * (oidc-provider's token, revocation and end-session endpoints); no CSRF check there either.
+   */
+  readonly untouchedBodyPrefixes?: readonly string[];
 }
 
 export interface WebApp {
@@ -91,8 +96,9 @@ function requestContext(options: WebOptions): HubMiddleware {
 function formsAndCsrf(options: WebOptions): HubMiddleware {
   const limit = options.formLimitBytes ?? 64 * 1024;
   const exempt = options.csrfExemptPrefixes ?? [];
+  const untouched = options.untouchedBodyPrefixes ?? [];
   return async (ctx, next) => {
-    if (ctx.method !== 'POST') return next();
+    if (ctx.method !== 'POST' || untouched.some((p) => ctx.path.startsWith(p))) return next();
     if (ctx.is('application/x-www-form-urlencoded')) ctx.state.form = await readFormBody(ctx.req, limit);
     else if (ctx.request.length) throw new HubError('bad_request', `unsupported content type ${ctx.get('Content-Type')}`);
     if (!exempt.some((p) => ctx.path.startsWith(p)) && !ctx.state.session.checkCsrf(ctx.state.form.get('_csrf'))) {

@@ -21,11 +21,11 @@ export interface TestHub {
 }
 
 /** Development keys are slow to generate; every test hub copies one set made once per machine. */
-function sharedKeysDir(): string {
-  const dir = path.join(os.tmpdir(), 'servicekonto-hub-test-keys-v1');
+async function sharedKeysDir(): Promise<string> {
+  const dir = path.join(os.tmpdir(), 'servicekonto-hub-test-keys-v2');
   if (!existsSync(dir)) {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'skh-keys-'));
-    loadHubKeys(tmp, { production: false });
+    await loadHubKeys(tmp, { production: false, commonName: '127.0.0.1' });
     try {
       renameSync(tmp, dir);
     } catch {
@@ -59,7 +59,7 @@ export interface TestHubOptions {
 export async function startTestHub(options: TestHubOptions = {}): Promise<TestHub> {
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'skh-test-'));
   const keysDir = path.join(dir, 'keys');
-  if (!existsSync(keysDir)) cpSync(sharedKeysDir(), keysDir, { recursive: true });
+  if (!existsSync(keysDir)) cpSync(await sharedKeysDir(), keysDir, { recursive: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const clock = options.clock ?? new TestClock();
