@@ -7,7 +7,7 @@ import type { HubRouter } from '../web/app.ts';
 import type { HubContext } from '../web/context.ts';
 import { errorSummary, field } from '../web/forms.ts';
 import { requireLogin } from '../web/guards.ts';
-import { html, type Html } from '../web/html.ts';
+import { html } from '../web/html.ts';
 import { fmt, formatDateTime, formatIsoDateForDisplay, type Lang } from '../web/i18n.ts';
 import { isLoa } from '../core/loa.ts';
 import { csrfField, renderPage } from '../web/layout.ts';
