@@ -137,7 +137,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     untouchedBodyPrefixes: ['/oidc/'],
   });
 
-  const portals = loadPortals({ root, ...(options.env ? { env: options.env } : {}), production });
+  const portals = loadPortals({ root, file: config.federation.portalsFile, ...(options.env ? { env: options.env } : {}), production });
   const login = new Login({ accounts, portals: () => portals, db: store.db, clock, log });
   accounts.onSessionsEnded((ended) => login.notifyEndedSessions(ended));
   accounts.addDeletionStep(async (trx, account) => {

@@ -48,6 +48,15 @@ export const hubConfigSchema = z.strictObject({
         .describe('PostgreSQL schema to use (default: public)'),
     })
     .prefault({}),
+  federation: z
+    .strictObject({
+      portalsFile: z
+        .string()
+        .min(1)
+        .default('federation/portals.yaml')
+        .describe('the portals (SAML SPs, OIDC clients) allowed to log citizens in'),
+    })
+    .prefault({}),
   keys: z
     .strictObject({
       dir: z.string().min(1).default('var/keys').describe('folder of the hub keys; generated there on first start outside production'),
