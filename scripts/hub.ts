@@ -1,40 +1,105 @@
 /**
- * The operator CLI: `npm run hub -- <command>`.
+ * The operator CLI: `npm run hub -- <command>`. It reads the configuration exactly as the hub
+ * does (config/default.yaml, HUB_CONFIG, environment).
  *
- *   config check   validate the configuration (config/default.yaml, HUB_CONFIG, environment)
- *                  and print every problem with file, line and key path; exit 1 on problems
- *   config docs    write docs/configuration.md and docs/errors.md from the schema
+ *   config check                 validate the configuration; every problem with file, line, key
+ *   config docs                  write docs/configuration.md and docs/errors.md from the code
+ *   keys status                  the keys in keys.dir: current, next, retired, expired
+ *   keys prepare <family>        write the next key of saml-signing or oidc (published, unused)
+ *   keys rotate <family>         next → current (saml-signing, oidc); new current (saml-encryption)
+ *
+ * Exit codes: 0 success, 1 problems found, 2 wrong usage.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { configurationMarkdown } from '../src/config/docs.ts';
-import { loadHubConfig } from '../src/config/load.ts';
+import { KEY_FAMILIES, KeyRotationError, keyStatus, prepareNext, rotate, type KeyFamily } from '../src/config/key-rotation.ts';
+import { loadHubConfig, type LoadedConfig } from '../src/config/load.ts';
+import { DAY, HOUR } from '../src/core/clock.ts';
 import { errorsMarkdown } from '../src/core/error-docs.ts';
 import { ConfigError, formatConfigProblem } from '../src/core/errors.ts';
 import { PROJECT_ROOT } from '../src/main.ts';
 
-function usage(): never {
-  process.stderr.write('usage: npm run hub -- config check | config docs\n');
-  process.exit(2);
+const USAGE = `usage: npm run hub -- <command>
+  config check | config docs
+  keys status | keys prepare <saml-signing|oidc> | keys rotate <saml-signing|saml-encryption|oidc>
+`;
+
+function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-const [group, command] = process.argv.slice(2);
-if (group !== 'config') usage();
+function fail(text: string, code = 1): never {
+  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  process.exit(code);
+}
 
-if (command === 'check') {
+function loadConfigOrExit(): LoadedConfig {
   try {
-    const { files, production } = loadHubConfig({ root: PROJECT_ROOT });
-    process.stdout.write(`configuration is valid (${files.join(', ')}${production ? ', production rules' : ''})\n`);
+    return loadHubConfig({ root: PROJECT_ROOT });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`${formatConfigProblem(p)}\n`);
-    process.stderr.write(`${err.problems.length} problem(s); the hub would not start.\n`);
-    process.exit(1);
+    return fail(`${err.problems.length} problem(s); the hub would not start.`);
   }
-} else if (command === 'docs') {
-  writeFileSync(path.join(PROJECT_ROOT, 'docs', 'configuration.md'), configurationMarkdown());
-  writeFileSync(path.join(PROJECT_ROOT, 'docs', 'errors.md'), errorsMarkdown());
-  process.stdout.write('wrote docs/configuration.md and docs/errors.md\n');
-} else {
-  usage();
 }
+
+function family(arg: string | undefined): KeyFamily {
+  if (!KEY_FAMILIES.includes(arg as KeyFamily)) fail(`name a key family: ${KEY_FAMILIES.join(', ')}\n${USAGE}`, 2);
+  return arg as KeyFamily;
+}
+
+async function main(args: readonly string[]): Promise<void> {
+  const [group, command, arg] = args;
+  if (group === 'config' && command === 'check') {
+    const { files, production } = loadConfigOrExit();
+    out(`configuration is valid (${files.join(', ')}${production ? ', production rules' : ''})`);
+    return;
+  }
+  if (group === 'config' && command === 'docs') {
+    writeFileSync(path.join(PROJECT_ROOT, 'docs', 'configuration.md'), configurationMarkdown());
+    writeFileSync(path.join(PROJECT_ROOT, 'docs', 'errors.md'), errorsMarkdown());
+    out('wrote docs/configuration.md and docs/errors.md');
+    return;
+  }
+  if (group === 'keys') {
+    const { config } = loadConfigOrExit();
+    const dir = path.resolve(PROJECT_ROOT, config.keys.dir);
+    const commonName = new URL(config.server.publicUrl).hostname;
+    try {
+      if (command === 'status') {
+        const lines = keyStatus(dir, Date.now(), {
+          encryptionMs: config.keys.retiredEncryptionDays * DAY,
+          oidcMs: config.keys.retiredOidcHours * HOUR,
+        });
+        if (lines.length === 0) fail(`no keys in ${dir}`);
+        for (const l of lines) {
+          const extra = [
+            l.certificateNotAfter ? `certificate until ${l.certificateNotAfter}` : '',
+            l.retiredAt ? `retired ${l.retiredAt}` : '',
+          ]
+            .filter(Boolean)
+            .join(', ');
+          out(`${l.state.padEnd(8)} ${l.alg.padEnd(9)} kid ${l.kid}  ${l.file}${extra ? `  (${extra})` : ''}`);
+        }
+        return;
+      }
+      if (command === 'prepare') {
+        const written = await prepareNext(dir, family(arg), commonName);
+        out(`wrote ${written.map((f) => path.basename(f)).join(', ')}; restart the hub to publish them`);
+        return;
+      }
+      if (command === 'rotate') {
+        const r = await rotate(dir, family(arg), Date.now(), commonName);
+        out(`now current: ${r.current.join(', ')}; retired: ${r.retired.join(', ')}; restart the hub to use them`);
+        return;
+      }
+    } catch (err) {
+      if (err instanceof KeyRotationError) fail(err.message);
+      throw err;
+    }
+  }
+  fail(USAGE, 2);
+}
+
+await main(process.argv.slice(2));

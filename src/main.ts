@@ -94,11 +94,15 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     });
   const resolve = (p: string): string => (path.isAbsolute(p) ? p : path.join(root, p));
 
-  const { keys, generated } = await loadHubKeys(resolve(config.keys.dir), {
+  const { keys, generated, expired } = await loadHubKeys(resolve(config.keys.dir), {
     production,
     commonName: new URL(config.server.publicUrl).hostname,
+    now: clock.now(),
+    retiredEncryptionMs: config.keys.retiredEncryptionDays * DAY,
+    retiredOidcMs: config.keys.retiredOidcHours * HOUR,
   });
   for (const file of generated) log.warn({ file }, 'generated a development key');
+  for (const file of expired) log.info({ file }, 'a retired key past its keeping time is no longer loaded; it may be deleted');
 
   const store = await openStore({
     databaseUrl: config.store.databaseUrl,

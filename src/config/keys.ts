@@ -68,6 +68,8 @@ export interface KeyLoadResult {
   readonly keys: HubKeys;
   /** Files written because they were missing (development only). */
   readonly generated: readonly string[];
+  /** Retired key files past their keeping time, no longer loaded (the operator may delete them). */
+  readonly expired: readonly string[];
 }
 
 export function keyId(publicKey: KeyObject): string {
@@ -77,13 +79,13 @@ export function keyId(publicKey: KeyObject): string {
     .slice(0, 22);
 }
 
-function generatePem(alg: SigningAlg): string {
+export function generatePem(alg: SigningAlg): string {
   const pair = alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 3072 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
 /** A self-signed certificate for an RSA key, valid ten years (only the key inside matters). */
-async function selfSignedCertificate(privateKey: KeyObject, commonName: string): Promise<string> {
+export async function selfSignedCertificate(privateKey: KeyObject, commonName: string): Promise<string> {
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const priv = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), algorithm, false, ['sign']);
@@ -112,6 +114,25 @@ export interface LoadKeysOptions {
   readonly production: boolean;
   /** CN of generated certificates (the hub's host). */
   readonly commonName?: string;
+  /** Now, epoch ms (retired keys expire). */
+  readonly now?: number;
+  /** How long a retired SAML decryption key keeps decrypting. */
+  readonly retiredEncryptionMs?: number;
+  /** How long a retired OIDC signing key stays in the JWKS (longer than any token lives). */
+  readonly retiredOidcMs?: number;
+}
+
+/** `<prefix>.retired-20261123T120000Z.pem` → its epoch ms. */
+export function retiredAt(file: string): number | undefined {
+  const m = /\.retired-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.pem$/.exec(file);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : undefined;
+}
+
+export function retiredStamp(epochMs: number): string {
+  return new Date(epochMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 export async function loadHubKeys(dir: string, options: LoadKeysOptions): Promise<KeyLoadResult> {
@@ -193,7 +214,24 @@ export async function loadHubKeys(dir: string, options: LoadKeysOptions): Promis
   }
 
   const files = existsSync(dir) ? readdirSync(dir) : [];
-  const retired = (prefix: string): string[] => files.filter((f) => f.startsWith(`${prefix}.retired-`) && f.endsWith('.pem')).sort();
+  const now = options.now ?? Date.now();
+  const expired: string[] = [];
+  const retired = (prefix: string, keepMs: number): string[] =>
+    files
+      .filter((f) => f.startsWith(`${prefix}.retired-`) && f.endsWith('.pem'))
+      .filter((f) => {
+        const at = retiredAt(f);
+        if (at === undefined) {
+          problem(f, 'a retired key file must be named <name>.retired-YYYYMMDDTHHMMSSZ.pem');
+          return false;
+        }
+        if (now - at > keepMs) {
+          expired.push(full(f));
+          return false;
+        }
+        return true;
+      })
+      .sort();
 
   // hmac.key
   let hmacKey: Buffer | undefined;
@@ -209,7 +247,7 @@ export async function loadHubKeys(dir: string, options: LoadKeysOptions): Promis
   const samlEncText = current('saml-encryption.pem', () => generatePem('RS256'));
   const samlEnc = samlEncText === undefined ? undefined : await slot('saml-encryption.pem', samlEncText, 'RS256', true);
   const samlEncRetired: KeySlot[] = [];
-  for (const f of retired('saml-encryption')) {
+  for (const f of retired('saml-encryption', options.retiredEncryptionMs ?? 30 * 24 * 3600 * 1000)) {
     const s = await slot(f, readFileSync(full(f), 'utf8'), 'RS256', false);
     if (s) samlEncRetired.push(s);
   }
@@ -226,7 +264,7 @@ export async function loadHubKeys(dir: string, options: LoadKeysOptions): Promis
     if (s) oidcSigning.push(s);
     const next = await optional(`${prefix}.next.pem`, alg, false);
     if (next) oidcNext.push(next);
-    for (const f of retired(prefix)) {
+    for (const f of retired(prefix, options.retiredOidcMs ?? 24 * 3600 * 1000)) {
       const r = await slot(f, readFileSync(full(f), 'utf8'), alg, false);
       if (r) oidcRetired.push(r);
     }
@@ -244,5 +282,6 @@ export async function loadHubKeys(dir: string, options: LoadKeysOptions): Promis
       oidc: { signing: oidcSigning, next: oidcNext, retired: oidcRetired },
     },
     generated,
+    expired,
   };
 }

@@ -60,6 +60,13 @@ export const hubConfigSchema = z.strictObject({
   keys: z
     .strictObject({
       dir: z.string().min(1).default('var/keys').describe('folder of the hub keys; generated there on first start outside production'),
+      retiredEncryptionDays: z.number().int().min(0).default(30).describe('days a retired SAML decryption key keeps decrypting'),
+      retiredOidcHours: z
+        .number()
+        .int()
+        .min(1)
+        .default(24)
+        .describe('hours a retired ID-token key stays in the JWKS (longer than any token lives)'),
     })
     .prefault({}),
   mail: z
