@@ -36,6 +36,19 @@ module.exports = {
       to: { path: '^src/main\\.ts$' },
     },
     {
+      name: 'demo-portal-is-a-separate-client',
+      comment: 'src/demo is a portal like any other: only main.ts starts it, and it uses no hub internals beyond key generation and HTML escaping.',
+      severity: 'error',
+      from: { path: '^src/demo/' },
+      to: { path: '^src/', pathNot: '^src/(demo/|config/keys\\.ts$|web/html\\.ts$|web/form-body\\.ts$|core/)' },
+    },
+    {
+      name: 'nothing-imports-the-demo',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(main\\.ts|demo/)' },
+      to: { path: '^src/demo/' },
+    },
+    {
       name: 'oidc-provider-only-in-portals-oidc',
       comment: 'oidc-provider is plain JS with its own conventions; only src/portals/oidc talks to it (STYLE).',
       severity: 'error',

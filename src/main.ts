@@ -16,6 +16,8 @@ import type { HubConfig } from './config/schema.ts';
 import { DAY, HOUR, MINUTE, SECOND, systemClock, type Clock } from './core/clock.ts';
 import { ConfigError, formatConfigProblem } from './core/errors.ts';
 import { Login } from './login/login.ts';
+import { createDemoPortal } from './demo/app.ts';
+import { prepareDemo } from './demo/prepare.ts';
 import { consentSection, registerConsentRoutes } from './login/consent.ts';
 import { loadPortals, type PortalRegistry } from './config/portals.ts';
 import { deleteConsents } from './store/consents.ts';
@@ -141,6 +143,8 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     untouchedBodyPrefixes: ['/oidc/'],
   });
 
+  // The demo portal's metadata and secret must exist before the portals file that names them is read.
+  const demoMaterial = config.demo.enabled ? await prepareDemo(resolve(config.demo.dir), config.demo.publicUrl) : undefined;
   const portals = loadPortals({ root, file: config.federation.portalsFile, ...(options.env ? { env: options.env } : {}), production });
   const login = new Login({ accounts, portals: () => portals, db: store.db, clock, log });
   accounts.onSessionsEnded((ended) => login.notifyEndedSessions(ended));
@@ -179,6 +183,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   ]);
 
   let server: Server | undefined;
+  let demoServer: Server | undefined;
   return {
     config,
     keys,
@@ -200,10 +205,27 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       const address = s.address() as AddressInfo;
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       scheduler.start(config.jobs.intervalSeconds * SECOND);
+      if (demoMaterial) {
+        const demoPortal = portals.portals.find((p) => p.id === 'demo');
+        demoServer = await createDemoPortal({
+          demoUrl: config.demo.publicUrl,
+          hubUrl: config.server.publicUrl,
+          hubSigningCertificatePem: keys.saml.signing.certificatePem as string,
+          material: demoMaterial,
+          clientId: demoPortal?.oidc?.clientId ?? 'demo-portal',
+        }).listen(config.demo.port, config.server.host);
+      }
       return { server: s, url: `http://${host}:${address.port}` };
     },
     async close() {
       await scheduler.stop();
+      if (demoServer) {
+        const d = demoServer;
+        await new Promise<void>((ok) => {
+          d.close(() => ok());
+          d.closeAllConnections();
+        });
+      }
       if (server) {
         const s = server;
         await new Promise<void>((ok) => {
@@ -240,6 +262,7 @@ async function main(): Promise<void> {
       `  Start page:   ${publicUrl}/`,
       `  Register:     ${publicUrl}/registrieren`,
       `  Health:       ${publicUrl}/healthz`,
+      hub.config.demo.enabled ? `  Demo portal:  ${hub.config.demo.publicUrl}/  (Login via SAML / OIDC)` : '',
       hub.mailer.kind === 'file' ? `  Mail outbox:  ${path.resolve(PROJECT_ROOT, hub.config.mail.outboxDir)} (links are also logged)` : '',
       '',
     ]

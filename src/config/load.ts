@@ -106,6 +106,9 @@ function productionProblems(config: HubConfig): ConfigProblem[] {
       message: 'set DATABASE_URL to a PostgreSQL server; SQLite is for one process only',
     });
   }
+  if (config.demo.enabled) {
+    problems.push({ file: where, path: 'demo.enabled', message: 'the demo portal is for development; switch it off in production' });
+  }
   if (config.mail.smtpUrl === '') {
     problems.push({ file: where, path: 'mail.smtpUrl', message: 'set SMTP_URL; the file outbox is for development' });
   }

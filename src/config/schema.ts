@@ -145,6 +145,17 @@ export const hubConfigSchema = z.strictObject({
       intervalSeconds: duration('how often the housekeeping jobs run (purge of unconfirmed registrations, expired sessions)').default(60),
     })
     .prefault({}),
+  demo: z
+    .strictObject({
+      enabled: z.boolean().default(false).describe('start the demo portal beside the hub (development only; refused in production)'),
+      port: z.number().int().min(0).max(65535).default(8090).describe('port of the demo portal'),
+      publicUrl: z
+        .url({ protocol: /^https?$/ })
+        .default('http://localhost:8090')
+        .describe('URL of the demo portal as browsers reach it'),
+      dir: z.string().min(1).default('var/demo').describe('where its keys, SAML metadata and OIDC secret are generated'),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('env LOG_LEVEL'),

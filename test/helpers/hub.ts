@@ -73,6 +73,9 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     },
     keys: { dir: keysDir },
     mail: { outboxDir: path.join(dir, 'outbox') },
+    // No demo portal, and no portals unless a test writes this file (or overrides the key).
+    demo: { enabled: false },
+    federation: { portalsFile: path.join(dir, 'portals.yaml') },
     // The tests drive jobs themselves with runDue(); the timer must not race them.
     jobs: { intervalSeconds: 3600 },
     log: { level: 'silent' },
