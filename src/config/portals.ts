@@ -81,7 +81,8 @@ const portalSchema = z
     if (!p.saml && !p.oidc) ctx.addIssue({ code: 'custom', path: [], message: 'a portal needs a saml or an oidc section (or both)' });
   });
 
-const portalsFileSchema = z.strictObject({ portals: z.array(portalSchema).default([]) });
+// Entries are checked one by one, so a broken entry does not hide the problems of the others.
+const portalsFileSchema = z.strictObject({ portals: z.array(z.unknown()).default([]) });
 
 export type PortalSaml = z.infer<typeof samlSchema>;
 export type PortalOidc = z.infer<typeof oidcSchema>;
@@ -134,17 +135,29 @@ export function loadPortals(options: LoadPortalsOptions): PortalRegistry {
   if (!existsSync(full)) return new PortalRegistry([]);
   const { source, problems } = readYamlFile(full, file);
   if (!source) throw new ConfigError(problems);
-  const parsed = portalsFileSchema.safeParse(source.data, { reportInput: true });
+  const parsed = portalsFileSchema.safeParse(source.data ?? {}, { reportInput: true });
   if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error.issues, source));
   const env = options.env ?? process.env;
   const out: PortalConfig[] = [];
   const cross: ConfigProblem[] = [];
+  const entries: { index: number; portal: z.infer<typeof portalSchema> }[] = [];
+  parsed.data.portals.forEach((raw, index) => {
+    const one = portalSchema.safeParse(raw, { reportInput: true });
+    if (one.success) entries.push({ index, portal: one.data });
+    else
+      cross.push(
+        ...issuesToProblems(
+          one.error.issues.map((i) => ({ ...i, path: ['portals', index, ...i.path] })),
+          source,
+        ),
+      );
+  });
   const at = (src: YamlSource, p: (string | number)[], message: string): void => {
     cross.push({ file, line: src.lineOf(p), path: p.join('.'), message });
   };
   const seenIds = new Map<string, number>();
   const seenClients = new Map<string, number>();
-  parsed.data.portals.forEach((p, i) => {
+  entries.forEach(({ index: i, portal: p }) => {
     const base = ['portals', i];
     if (seenIds.has(p.id)) at(source, [...base, 'id'], `duplicate portal id "${p.id}" (also portals.${seenIds.get(p.id)})`);
     seenIds.set(p.id, i);
@@ -210,6 +223,6 @@ export function loadPortals(options: LoadPortalsOptions): PortalRegistry {
       ...(oidc ? { oidc } : {}),
     });
   });
-  if (cross.length > 0) throw new ConfigError(cross);
+  if (cross.length > 0) throw new ConfigError([...cross].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   return new PortalRegistry(deepFreeze(out));
 }

@@ -74,6 +74,13 @@ function lineOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[])
   let node: unknown = doc.contents;
   let best: Node | undefined = isMap(node) ? node : undefined;
   for (const key of path) {
+    if (isSeq(node)) {
+      const item = node.items[Number(key)];
+      if (item === undefined || !(item as Node).range) break;
+      best = item as Node;
+      node = item;
+      continue;
+    }
     if (!isMap(node)) break;
     const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
     if (!pair) break;
