@@ -6,6 +6,8 @@
  *   config docs                  write docs/configuration.md and docs/errors.md from the code
  *   trust check                  validate the portals file (federation.portalsFile) offline:
  *                                schema, unique ids and client ids, referenced files, secrets
+ *   status [--url URL]           ask the running hub (/healthz): store, trust configuration
+ *                                version, logins per portal today and in the last seven days
  *   keys status                  the keys in keys.dir: current, next, retired, expired
  *   keys prepare <family>        write the next key of saml-signing or oidc (published, unused)
  *   keys rotate <family>         next → current (saml-signing, oidc); new current (saml-encryption)
@@ -27,6 +29,7 @@ import { prepareDemo } from '../src/demo/prepare.ts';
 const USAGE = `usage: npm run hub -- <command>
   config check | config docs
   trust check
+  status [--url URL]
   keys status | keys prepare <saml-signing|oidc> | keys rotate <saml-signing|saml-encryption|oidc>
 `;
 
@@ -90,6 +93,31 @@ async function main(args: readonly string[]): Promise<void> {
       for (const p of err.problems) process.stderr.write(`${formatConfigProblem(p)}\n`);
       fail(`${err.problems.length} problem(s) in the trust configuration.`);
     }
+    return;
+  }
+  if (group === 'status') {
+    const url = command === '--url' && arg ? arg : loadConfigOrExit().config.server.publicUrl;
+    let res: Response;
+    try {
+      res = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(10_000) });
+    } catch (err) {
+      return fail(`the hub at ${url} does not answer: ${(err as Error).message}`);
+    }
+    const body = (await res.json()) as {
+      status: string;
+      version: string;
+      startedAt: string;
+      store: { kind: string; ok: boolean; error?: string };
+      trust?: { portalsFile: string; version: string; portals: number };
+      logins?: Record<string, { today: number; last7Days: number }>;
+    };
+    out(`hub ${url}: ${body.status} (version ${body.version}, up since ${body.startedAt})`);
+    out(`store: ${body.store.kind} ${body.store.ok ? 'ok' : `FAILING: ${body.store.error ?? ''}`}`);
+    if (body.trust) out(`trust configuration: ${body.trust.portalsFile} version ${body.trust.version}, ${body.trust.portals} portal(s)`);
+    const logins = Object.entries(body.logins ?? {});
+    out(logins.length === 0 ? 'logins: none in the last seven days' : 'logins (today / last 7 days):');
+    for (const [portal, c] of logins) out(`  ${portal.padEnd(24)} ${String(c.today).padStart(6)} / ${String(c.last7Days).padStart(6)}`);
+    if (res.status !== 200) process.exit(1);
     return;
   }
   if (group === 'keys') {

@@ -23,6 +23,7 @@ import { loadPortals, type PortalRegistry } from './config/portals.ts';
 import { deleteConsents } from './store/consents.ts';
 import { deletePairwiseIds } from './store/pairwise.ts';
 import { purgeReplayCache } from './store/replay.ts';
+import { portalLoginCounts } from './store/login-counts.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { purgeAudit } from './store/audit.ts';
 import { openStore, type Store } from './store/db.ts';
@@ -159,7 +160,10 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
 
   const router = web.router;
   const startedAt = clock.now();
-  registerHealth(router, store, { version: version(root), startedAt });
+  registerHealth(router, store, { version: version(root), startedAt }, async () => ({
+    trust: { portalsFile: config.federation.portalsFile, version: portals.version, portals: portals.portals.length },
+    logins: await portalLoginCounts(store.db, clock.now()),
+  }));
   registerStartPage(router);
   registerContentPages(router, loadContentPages(config.web.contentDir === '' ? undefined : resolve(config.web.contentDir)));
   registerRegistrationRoutes(router, { accounts, throttles, clock, minimumAge: config.accounts.minimumAge });

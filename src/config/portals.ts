@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -102,7 +103,11 @@ export class PortalRegistry {
   private readonly byIdMap: ReadonlyMap<string, PortalConfig>;
   private readonly byClientId: ReadonlyMap<string, PortalConfig>;
 
-  constructor(readonly portals: readonly PortalConfig[]) {
+  constructor(
+    readonly portals: readonly PortalConfig[],
+    /** Short hash of the file the registry was read from (shown in /healthz and `hub status`). */
+    readonly version = 'none',
+  ) {
     this.byIdMap = new Map(portals.map((p) => [p.id, p]));
     this.byClientId = new Map(portals.filter((p) => p.oidc).map((p) => [p.oidc!.clientId, p]));
   }
@@ -224,5 +229,5 @@ export function loadPortals(options: LoadPortalsOptions): PortalRegistry {
     });
   });
   if (cross.length > 0) throw new ConfigError([...cross].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
-  return new PortalRegistry(deepFreeze(out));
+  return new PortalRegistry(deepFreeze(out), createHash('sha256').update(readFileSync(full)).digest('hex').slice(0, 12));
 }

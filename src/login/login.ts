@@ -9,6 +9,7 @@ import { loaSatisfies, type Loa } from '../core/loa.ts';
 import { recordAudit } from '../store/audit.ts';
 import { hasConsent } from '../store/consents.ts';
 import type { Db } from '../store/db.ts';
+import { countPortalLogin } from '../store/login-counts.ts';
 import { pairwiseId } from '../store/pairwise.ts';
 import type { HubRouter } from '../web/app.ts';
 import { safeLocalPath } from '../web/app.ts';
@@ -237,6 +238,7 @@ export class Login {
       event: 'data.released',
       detail: { portal: portal.id, protocol: request.protocol, loa: identity.loa, attributes: Object.keys(attributes) },
     });
+    await countPortalLogin(this.deps.db, portal.id, now);
     const edge = this.edgeFor(request.protocol);
     const data = await edge.answer(ctx, request, { ok: true, identity });
     this.recordParticipation(session, {
