@@ -6,6 +6,7 @@
  *   config docs                  write docs/configuration.md and docs/errors.md from the code
  *   trust check                  validate the portals file (federation.portalsFile) offline:
  *                                schema, unique ids and client ids, referenced files, secrets
+ *   trust reload                 check, then tell the running hub (pid file) to re-read it
  *   status [--url URL]           ask the running hub (/healthz): store, trust configuration
  *                                version, logins per portal today and in the last seven days
  *   keys status                  the keys in keys.dir: current, next, retired, expired
@@ -14,7 +15,7 @@
  *
  * Exit codes: 0 success, 1 problems found, 2 wrong usage.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { configurationMarkdown } from '../src/config/docs.ts';
 import { KEY_FAMILIES, KeyRotationError, keyStatus, prepareNext, rotate, type KeyFamily } from '../src/config/key-rotation.ts';
@@ -28,7 +29,7 @@ import { prepareDemo } from '../src/demo/prepare.ts';
 
 const USAGE = `usage: npm run hub -- <command>
   config check | config docs
-  trust check
+  trust check | trust reload
   status [--url URL]
   keys status | keys prepare <saml-signing|oidc> | keys rotate <saml-signing|saml-encryption|oidc>
 `;
@@ -76,7 +77,7 @@ async function main(args: readonly string[]): Promise<void> {
     out('wrote docs/configuration.md and docs/errors.md');
     return;
   }
-  if (group === 'trust' && command === 'check') {
+  if (group === 'trust' && (command === 'check' || command === 'reload')) {
     const { config, production } = loadConfigOrExit();
     // The committed demo portal refers to files `npm start` generates; make them the same way.
     if (config.demo.enabled) await prepareDemo(path.resolve(PROJECT_ROOT, config.demo.dir), config.demo.publicUrl);
@@ -88,6 +89,17 @@ async function main(args: readonly string[]): Promise<void> {
         fail(`${problems.length} problem(s) in the trust configuration.`);
       }
       out(`trust configuration is valid: ${registry.portals.length} portal(s) in ${config.federation.portalsFile}`);
+      if (command === 'reload') {
+        const pidFile = path.resolve(PROJECT_ROOT, config.server.pidFile);
+        const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
+        if (!Number.isInteger(pid) || pid <= 0) fail(`no running hub: ${pidFile} holds no process id`);
+        try {
+          process.kill(pid, 'SIGHUP');
+        } catch (err) {
+          fail(`could not signal the hub (pid ${pid}): ${(err as Error).message}`);
+        }
+        out(`asked the hub (pid ${pid}) to reload; its log says whether it applied the new configuration`);
+      }
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const p of err.problems) process.stderr.write(`${formatConfigProblem(p)}\n`);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { Login } from './login/login.ts';
 import { createDemoPortal } from './demo/app.ts';
 import { prepareDemo } from './demo/prepare.ts';
 import { consentSection, registerConsentRoutes } from './login/consent.ts';
-import { loadPortals, type PortalRegistry } from './config/portals.ts';
+import { loadPortals, type PortalRegistry, type TrustReloadParticipant } from './config/portals.ts';
 import { deleteConsents } from './store/consents.ts';
 import { deletePairwiseIds } from './store/pairwise.ts';
 import { purgeReplayCache } from './store/replay.ts';
@@ -55,8 +55,18 @@ export interface HubOptions {
   readonly logger?: Logger;
 }
 
+export type TrustReloadResult =
+  { readonly ok: true; readonly version: string } | { readonly ok: false; readonly problems: readonly string[] };
+
 export interface Hub {
   readonly config: HubConfig;
+  /**
+   * Reads the trust configuration again and applies it atomically: when the file or any module
+   * refuses it, the previous configuration keeps serving and the problems are logged.
+   */
+  reloadTrust(): Promise<TrustReloadResult>;
+  /** Modules holding state derived from the portals register here (parsed metadata, clients). */
+  onTrustReload(participant: TrustReloadParticipant): void;
   readonly keys: HubKeys;
   readonly login: Login;
   readonly portals: () => PortalRegistry;
@@ -146,7 +156,10 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
 
   // The demo portal's metadata and secret must exist before the portals file that names them is read.
   const demoMaterial = config.demo.enabled ? await prepareDemo(resolve(config.demo.dir), config.demo.publicUrl) : undefined;
-  const portals = loadPortals({ root, file: config.federation.portalsFile, ...(options.env ? { env: options.env } : {}), production });
+  const readPortals = (): PortalRegistry =>
+    loadPortals({ root, file: config.federation.portalsFile, ...(options.env ? { env: options.env } : {}), production });
+  let portals = readPortals();
+  const reloadParticipants: TrustReloadParticipant[] = [];
   const login = new Login({ accounts, portals: () => portals, db: store.db, clock, log });
   accounts.onSessionsEnded((ended) => login.notifyEndedSessions(ended));
   accounts.addDeletionStep(async (trx, account) => {
@@ -188,8 +201,36 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
 
   let server: Server | undefined;
   let demoServer: Server | undefined;
+  async function reloadTrust(): Promise<TrustReloadResult> {
+    let next: PortalRegistry;
+    try {
+      next = readPortals();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const problems = err.problems.map(formatConfigProblem);
+      log.error({ problems }, 'trust configuration refused; the previous one keeps serving');
+      return { ok: false, problems };
+    }
+    const commits: (() => void)[] = [];
+    for (const participant of reloadParticipants) {
+      try {
+        commits.push(await participant.prepare(next));
+      } catch (err) {
+        const problems = err instanceof ConfigError ? err.problems.map(formatConfigProblem) : [(err as Error).message];
+        log.error({ problems }, 'trust configuration refused; the previous one keeps serving');
+        return { ok: false, problems };
+      }
+    }
+    portals = next;
+    for (const commit of commits) commit();
+    log.info({ version: next.version, portals: next.portals.length }, 'trust configuration reloaded');
+    return { ok: true, version: next.version };
+  }
+
   return {
     config,
+    reloadTrust,
+    onTrustReload: (participant) => reloadParticipants.push(participant),
     keys,
     login,
     portals: () => portals,
@@ -280,6 +321,13 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
+  // SIGHUP (systemctl reload, `npm run hub -- trust reload`): re-read the trust configuration.
+  process.on('SIGHUP', () => {
+    void hub.reloadTrust();
+  });
+  const pidFile = path.resolve(PROJECT_ROOT, hub.config.server.pidFile);
+  mkdirSync(path.dirname(pidFile), { recursive: true });
+  writeFileSync(pidFile, `${process.pid}\n`);
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }

@@ -121,6 +121,15 @@ export class PortalRegistry {
   }
 }
 
+/**
+ * A module that keeps state derived from the portals (parsed SP metadata, OIDC clients). On a
+ * reload every participant first prepares its new state from the new registry, throwing if it
+ * cannot; only when all succeeded are the commits run, so a bad file never half-applies.
+ */
+export interface TrustReloadParticipant {
+  prepare(next: PortalRegistry): Promise<() => void>;
+}
+
 export interface LoadPortalsOptions {
   readonly root: string;
   readonly file?: string;

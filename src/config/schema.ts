@@ -31,6 +31,7 @@ export const hubConfigSchema = z.strictObject({
         .url({ protocol: /^https?$/ })
         .default('http://localhost:8080')
         .describe('URL citizens and portals use; https turns on Secure cookies (env PUBLIC_URL)'),
+      pidFile: z.string().min(1).default('var/hub.pid').describe('where the running hub writes its process id (for `hub trust reload`)'),
       trustedProxies: z
         .array(z.string())
         .default([])
