@@ -37,7 +37,8 @@ module.exports = {
     },
     {
       name: 'demo-portal-is-a-separate-client',
-      comment: 'src/demo is a portal like any other: only main.ts starts it, and it uses no hub internals beyond key generation and HTML escaping.',
+      comment:
+        'src/demo is a portal like any other: only main.ts starts it, and it uses no hub internals beyond key generation and HTML escaping.',
       severity: 'error',
       from: { path: '^src/demo/' },
       to: { path: '^src/', pathNot: '^src/(demo/|config/keys\\.ts$|web/html\\.ts$|web/form-body\\.ts$|core/)' },

@@ -26,6 +26,7 @@ import { ConfigError, formatConfigProblem, type ConfigProblem } from '../src/cor
 import { loadPortals, type PortalRegistry } from '../src/config/portals.ts';
 import { PROJECT_ROOT } from '../src/main.ts';
 import { prepareDemo } from '../src/demo/prepare.ts';
+import { checkPortalMetadata, SpIndex } from '../src/portals/saml/sp-metadata.ts';
 
 const USAGE = `usage: npm run hub -- <command>
   config check | config docs
@@ -54,9 +55,19 @@ function loadConfigOrExit(): LoadedConfig {
 }
 
 /** Checks that need the protocol edges (SAML metadata files); empty when all is well. */
-async function checkPortalDetails(registry: PortalRegistry): Promise<ConfigProblem[]> {
-  void registry;
-  return [];
+async function checkPortalDetails(registry: PortalRegistry, production: boolean): Promise<ConfigProblem[]> {
+  const problems: ConfigProblem[] = [];
+  for (const portal of registry.portals) {
+    if (portal.saml) problems.push(...checkPortalMetadata(portal, { production, now: Date.now() }));
+  }
+  if (problems.length > 0) return problems;
+  try {
+    SpIndex.load(registry, { production }); // also finds one entityID used by two portals
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  return problems;
 }
 
 function family(arg: string | undefined): KeyFamily {
@@ -83,7 +94,7 @@ async function main(args: readonly string[]): Promise<void> {
     if (config.demo.enabled) await prepareDemo(path.resolve(PROJECT_ROOT, config.demo.dir), config.demo.publicUrl);
     try {
       const registry = loadPortals({ root: PROJECT_ROOT, file: config.federation.portalsFile, production });
-      const problems = await checkPortalDetails(registry);
+      const problems = await checkPortalDetails(registry, production);
       if (problems.length > 0) {
         for (const p of problems) process.stderr.write(`${formatConfigProblem(p)}\n`);
         fail(`${problems.length} problem(s) in the trust configuration.`);

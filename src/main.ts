@@ -10,6 +10,7 @@ import { registerRegistrationRoutes } from './accounts/routes-registration.ts';
 import { AccountService } from './accounts/service.ts';
 import { Throttles } from './accounts/throttles.ts';
 import { passwordMethod, registerPasswordRoutes } from './authn/password/password-method.ts';
+import { createEid, type EidModule } from './authn/eid/index.ts';
 import { loadHubKeys, type HubKeys } from './config/keys.ts';
 import { loadHubConfig, type Env } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
@@ -19,6 +20,8 @@ import { Login } from './login/login.ts';
 import { createDemoPortal } from './demo/app.ts';
 import { prepareDemo } from './demo/prepare.ts';
 import { consentSection, registerConsentRoutes } from './login/consent.ts';
+import { createSamlEdge } from './portals/saml/edge.ts';
+import { createOidcEdge } from './portals/oidc/edge.ts';
 import { loadPortals, type PortalRegistry, type TrustReloadParticipant } from './config/portals.ts';
 import { deleteConsents } from './store/consents.ts';
 import { deletePairwiseIds } from './store/pairwise.ts';
@@ -76,6 +79,8 @@ export interface Hub {
   readonly mailer: Mailer;
   readonly scheduler: Scheduler;
   readonly log: Logger;
+  /** The eID module (and its simulator), when eid.enabled. */
+  readonly eid: EidModule | undefined;
   /** Starts listening; resolves with the address in use. */
   listen(): Promise<{ server: Server; url: string }>;
   close(): Promise<void>;
@@ -170,6 +175,27 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   accounts.addSection(consentSection(consentDeps));
   const passwordDeps = { accounts, throttles, login, clock, loa: config.login.passwordLoa } as const;
   login.addMethod(passwordMethod(passwordDeps));
+  // Online-Ausweisfunktion (src/authn/eid): LoA high; starts the eID-Server simulator when configured.
+  const eid: EidModule | undefined = config.eid.enabled
+    ? await createEid({
+        config: config.eid,
+        production,
+        resolve,
+        publicUrl: config.server.publicUrl,
+        operatorName: config.web.operatorName,
+        minimumAge: config.accounts.minimumAge,
+        passwordLoa: config.login.passwordLoa,
+        accounts,
+        login,
+        throttles,
+        db: store.db,
+        clock,
+        mailer,
+        hmacKey: keys.hmacKey,
+        log,
+      })
+    : undefined;
+  if (eid) login.addMethod(eid.method);
 
   const router = web.router;
   const startedAt = clock.now();
@@ -185,8 +211,46 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   login.registerRoutes(router);
   registerConsentRoutes(router, consentDeps);
   registerPasswordRoutes(router, passwordDeps);
+  eid?.registerRoutes(router);
 
   // ---- portal edges (each registers with login and mounts its routes) ----
+  // SAML 2.0 IdP for portals (src/portals/saml): metadata, SSO, single logout.
+  const samlEdge = await (async () => {
+    try {
+      return createSamlEdge({ login, portals: () => portals, db: store.db, clock, keys, log, config, production });
+    } catch (err) {
+      // Bad portal metadata stops the start; what was opened above must not keep the process alive.
+      await eid?.close();
+      await store.close();
+      throw err;
+    }
+  })();
+  login.addEdge(samlEdge);
+  reloadParticipants.push(samlEdge.reload);
+  samlEdge.registerRoutes(router);
+  // OpenID Connect provider for portals (src/portals/oidc): oidc-provider under /oidc/ and discovery.
+  const oidcEdge = await createOidcEdge({
+    issuer: config.server.publicUrl,
+    keys: keys.oidc,
+    portals: () => portals,
+    portalsFile: config.federation.portalsFile,
+    login,
+    accounts,
+    db: store.db,
+    clock,
+    log,
+    proxy: config.server.trustedProxies.length > 0,
+  }).catch(async (err: unknown) => {
+    // A client oidc-provider refuses stops the start; what was opened above must not keep the process alive.
+    await eid?.close();
+    await store.close();
+    throw err;
+  });
+  login.addEdge(oidcEdge);
+  accounts.addDeletionStep(oidcEdge.deletionStep);
+  reloadParticipants.push(oidcEdge.reload);
+  oidcEdge.registerRoutes(router);
+  web.app.use(oidcEdge.middleware);
 
   web.finish();
 
@@ -197,6 +261,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     { name: 'purge-throttle', run: () => purgeThrottle(store.db, clock.now()) },
     { name: 'purge-audit', run: () => purgeAudit(store.db, clock.now() - 90 * DAY) },
     { name: 'purge-replay-cache', run: () => purgeReplayCache(store.db, clock.now()) },
+    { name: 'purge-oidc-models', run: () => oidcEdge.purgeExpired() },
   ]);
 
   let server: Server | undefined;
@@ -240,6 +305,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     mailer,
     scheduler,
     log,
+    eid,
     async listen() {
       const s = web.app.listen(config.server.port, config.server.host);
       server = s;
@@ -278,6 +344,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
           s.closeAllConnections();
         });
       }
+      await eid?.close();
       await accounts.settled();
       mailer.close();
       await store.close();
@@ -307,6 +374,7 @@ async function main(): Promise<void> {
       `  Start page:   ${publicUrl}/`,
       `  Register:     ${publicUrl}/registrieren`,
       `  Health:       ${publicUrl}/healthz`,
+      hub.eid?.simulator ? `  eID:          simulator on (AusweisApp stand-in at ${hub.eid.simulator.clientUrl}; not for production)` : '',
       hub.config.demo.enabled ? `  Demo portal:  ${hub.config.demo.publicUrl}/  (Login via SAML / OIDC)` : '',
       hub.mailer.kind === 'file' ? `  Mail outbox:  ${path.resolve(PROJECT_ROOT, hub.config.mail.outboxDir)} (links are also logged)` : '',
       '',

@@ -49,9 +49,13 @@ export function personalFields(
     email: t.emailHint,
     deMail: t.deMailHint,
   };
-  return html`${PERSONAL_FIELDS.map((name) => {
+  return html`${locked.size > 0 ? html`<p class="notice">${t.lockedNote}</p>` : ''}${PERSONAL_FIELDS.map((name) => {
     if (locked.has(name)) {
-      return html`<div class="field"><span class="label">${fieldLabel(lang, name)}</span> <strong>${values[name] ?? ''}</strong></div>`;
+      const value = name === 'dateOfBirth' ? germanDate(values[name] ?? '') : (values[name] ?? '');
+      return html`<div class="field locked">
+        <span class="label">${fieldLabel(lang, name)}</span>
+        <p class="locked-value">${value} <span class="verified">${t.lockedMark}</span></p>
+      </div>`;
     }
     return field({
       name,

@@ -48,7 +48,14 @@ function activityLine(lang: Lang, r: AuditRecord): string {
   switch (r.event) {
     case 'login.succeeded': {
       const level = typeof r.detail.loa === 'string' && isLoa(r.detail.loa) ? levelWord(lang, r.detail.loa) : '?';
-      const method = r.detail.method === 'pwd' ? t.methodPwd : String(r.detail.method ?? '');
+      const method =
+        r.detail.method === 'pwd'
+          ? t.methodPwd
+          : r.detail.method === 'eid'
+            ? t.methodEid
+            : r.detail.method === 'pass'
+              ? t.methodPass
+              : String(r.detail.method ?? '');
       return fmt(t.activityLogin, { method, level });
     }
     case 'password.changed':
@@ -62,6 +69,16 @@ function activityLine(lang: Lang, r: AuditRecord): string {
     }
     case 'email.changed':
       return t.activityEmailChanged;
+    case 'eid.bound':
+      return t.activityEidBound;
+    case 'passkey.added': {
+      const level = typeof r.detail.loa === 'string' && isLoa(r.detail.loa) ? levelWord(lang, r.detail.loa) : '?';
+      return fmt(t.activityPassAdded, { level });
+    }
+    case 'passkey.removed':
+      return t.activityPassRemoved;
+    case 'passkey.counterRegression':
+      return t.activityPassCounter;
     default:
       return r.event;
   }
@@ -89,13 +106,16 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
           ${PERSONAL_FIELDS.map((f) => {
             const v = data[f];
             return html`<dt>${fieldLabel(lang, f)}</dt>
-              <dd>${v === undefined ? t.notGiven : f === 'dateOfBirth' ? formatIsoDateForDisplay(lang, v) : v}</dd>`;
+              <dd>
+                ${v === undefined ? t.notGiven : f === 'dateOfBirth' ? formatIsoDateForDisplay(lang, v) : v}
+                ${v !== undefined && attributes[f]?.source !== 'self' ? html`<span class="verified">${t.lockedMark}</span>` : ''}
+              </dd>`;
           })}
         </dl>
         ${pending?.payload ? html`<p class="notice">${fmt(t.pendingEmail, { email: pending.payload, until: formatDateTime(lang, pending.expiresAt) })}</p>` : ''}
         <ul>
           <li><a href="/konto/daten">${t.changeData}</a></li>
-          <li><a href="/konto/passwort">${t.changePassword}</a></li>
+          <li><a href="/konto/passwort">${account.passwordHash === null ? t.setPassword : t.changePassword}</a></li>
           <li><a href="/konto/loeschen">${t.deleteAccount}</a></li>
         </ul>
         ${extra}
@@ -151,19 +171,24 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
   };
 
   router.get('/konto/daten', requireLogin, async (ctx) => {
-    await renderChangeData(ctx, await currentAccount(ctx, accounts), undefined, []);
+    const account = await currentAccount(ctx, accounts);
+    const gate = await accounts.gateAction(ctx, account, 'changeData');
+    if (gate.kind === 'redirect') return ctx.redirect(gate.url);
+    await renderChangeData(ctx, account, undefined, []);
   });
 
   router.post('/konto/daten', requireLogin, async (ctx) => {
     const lang = ctx.state.lang;
     const t = accountText(lang);
     const account = await currentAccount(ctx, accounts);
+    const gate = await accounts.gateAction(ctx, account, 'changeData');
+    if (gate.kind === 'redirect') return ctx.redirect(gate.url);
     const attributes = await accounts.attributes(account.id);
     const locked = lockedFields(attributes);
     const input = ctx.state.form.pick(PERSONAL_FIELDS);
     // Verified values cannot be changed here; they keep what the card said.
     for (const f of locked) input[f] = attributes[f]?.value ?? '';
-    const result = validatePersonalData(input, { today: germanDate(clock.now()), minimumAge: deps.minimumAge });
+    const result = validatePersonalData(input, { today: germanDate(clock.now()), minimumAge: deps.minimumAge, trusted: locked });
     if (!result.ok)
       return renderChangeData(
         ctx,
@@ -204,22 +229,25 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
 
   // ---- Passwort ändern -----------------------------------------------------------------
 
-  const renderChangePassword = (ctx: HubContext, errors: Errors): void => {
+  /** `withCurrent` false: an account without a password sets its first one (after a fresh strong login). */
+  const renderChangePassword = (ctx: HubContext, errors: Errors, withCurrent = true): void => {
     const lang = ctx.state.lang;
     const t = accountText(lang);
     const err = (f: AccountField): string | undefined => errors.find((e) => e.field === f)?.message;
+    const title = withCurrent ? t.changePasswordTitle : t.setPasswordTitle;
     renderPage(ctx, {
-      title: t.changePasswordTitle,
+      title,
       status: errors.length > 0 ? 400 : 200,
-      main: html`<h1>${t.changePasswordTitle}</h1>
+      main: html`<h1>${title}</h1>
         ${errorSummary(frameText(lang).errorSummaryTitle, errors)}
         <form method="post" action="/konto/passwort" novalidate>
           ${csrfField(ctx)}
-          ${field({ name: 'currentPassword', label: fieldLabel(lang, 'currentPassword'), type: 'password', required: true, autocomplete: 'current-password', maxlength: 128, error: err('currentPassword') })}
+          ${withCurrent ? field({ name: 'currentPassword', label: fieldLabel(lang, 'currentPassword'), type: 'password', required: true, autocomplete: 'current-password', maxlength: 128, error: err('currentPassword') }) : ''}
           ${field({ name: 'password', label: t.newPassword, type: 'password', hint: passwordRules(lang), required: true, autocomplete: 'new-password', maxlength: 128, error: err('password') })}
           ${field({ name: 'passwordRepeat', label: fieldLabel(lang, 'passwordRepeat'), type: 'password', required: true, autocomplete: 'new-password', maxlength: 128, error: err('passwordRepeat') })}
           <div class="actions">
-            <a class="button secondary" href="/konto">${t.cancel}</a><button type="submit" class="primary">${t.changePassword}</button>
+            <a class="button secondary" href="/konto">${t.cancel}</a
+            ><button type="submit" class="primary">${withCurrent ? t.changePassword : t.setPassword}</button>
           </div>
         </form>`,
     });
@@ -234,17 +262,29 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
     return ok;
   };
 
-  router.get('/konto/passwort', requireLogin, (ctx) => renderChangePassword(ctx, []));
+  router.get('/konto/passwort', requireLogin, async (ctx) => {
+    const account = await currentAccount(ctx, accounts);
+    if (account.passwordHash === null) {
+      const gate = await accounts.gateAction(ctx, account, 'setPassword');
+      if (gate.kind === 'redirect') return ctx.redirect(gate.url);
+    }
+    renderChangePassword(ctx, [], account.passwordHash !== null);
+  });
 
   router.post('/konto/passwort', requireLogin, async (ctx) => {
     const lang = ctx.state.lang;
     const account = await currentAccount(ctx, accounts);
+    const withCurrent = account.passwordHash !== null;
+    if (!withCurrent) {
+      const gate = await accounts.gateAction(ctx, account, 'setPassword');
+      if (gate.kind === 'redirect') return ctx.redirect(gate.url);
+    }
     const password = ctx.state.form.get('password');
     const errors = newPasswordErrors(ctx, password, ctx.state.form.get('passwordRepeat'));
-    if (!(await confirmPassword(ctx, account, ctx.state.form.get('currentPassword')))) {
+    if (withCurrent && !(await confirmPassword(ctx, account, ctx.state.form.get('currentPassword')))) {
       errors.unshift({ field: 'currentPassword', message: accountText(lang).wrongPassword });
     }
-    if (errors.length > 0) return renderChangePassword(ctx, errors);
+    if (errors.length > 0) return renderChangePassword(ctx, errors, withCurrent);
     await accounts.changePassword(account, password, ctx.state.session.idHash);
     ctx.state.session.set('accountNotice', accountText(lang).passwordChanged);
     ctx.redirect('/konto');
@@ -252,7 +292,8 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
 
   // ---- Servicekonto löschen ------------------------------------------------------------
 
-  const renderDelete = (ctx: HubContext, errors: Errors): void => {
+  /** `confirmed`: a fresh strong login (the ID card) stands in for re-entering the password. */
+  const renderDelete = (ctx: HubContext, errors: Errors, confirmed = false): void => {
     const lang = ctx.state.lang;
     const t = accountText(lang);
     renderPage(ctx, {
@@ -263,7 +304,7 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
         <p>${t.deleteIntro}</p>
         <form method="post" action="/konto/loeschen" novalidate>
           ${csrfField(ctx)}
-          ${field({ name: 'currentPassword', label: t.deleteConfirmLabel, type: 'password', required: true, autocomplete: 'current-password', maxlength: 128, error: errors[0]?.message })}
+          ${confirmed ? html`<p>${t.deleteConfirmedByAuthn}</p>` : field({ name: 'currentPassword', label: t.deleteConfirmLabel, type: 'password', required: true, autocomplete: 'current-password', maxlength: 128, error: errors[0]?.message })}
           <div class="actions">
             <a class="button secondary" href="/konto">${t.cancel}</a><button type="submit" class="danger">${t.deleteSubmit}</button>
           </div>
@@ -271,13 +312,19 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
     });
   };
 
-  router.get('/konto/loeschen', requireLogin, (ctx) => renderDelete(ctx, []));
+  router.get('/konto/loeschen', requireLogin, async (ctx) => {
+    const gate = await accounts.gateAction(ctx, await currentAccount(ctx, accounts), 'deleteAccount');
+    if (gate.kind === 'redirect') return ctx.redirect(gate.url);
+    renderDelete(ctx, [], gate.kind === 'confirmed');
+  });
 
   router.post('/konto/loeschen', requireLogin, async (ctx) => {
     const lang = ctx.state.lang;
     const t = accountText(lang);
     const account = await currentAccount(ctx, accounts);
-    if (!(await confirmPassword(ctx, account, ctx.state.form.get('currentPassword')))) {
+    const gate = await accounts.gateAction(ctx, account, 'deleteAccount');
+    if (gate.kind === 'redirect') return ctx.redirect(gate.url);
+    if (gate.kind !== 'confirmed' && !(await confirmPassword(ctx, account, ctx.state.form.get('currentPassword')))) {
       return renderDelete(ctx, [{ field: 'currentPassword', message: t.wrongPassword }]);
     }
     await accounts.deleteAccount(account);

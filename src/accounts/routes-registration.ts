@@ -20,7 +20,7 @@ import { frameText } from '../web/messages.ts';
 import { accountText, fieldLabel, passwordRuleText, problemText, type AccountField } from './messages.ts';
 import { hashPassword } from './passwords.ts';
 import { errorList, personalFields } from './personal-form.ts';
-import type { AccountService } from './service.ts';
+import type { AccountService, RegistrationChoice } from './service.ts';
 import type { Throttles } from './throttles.ts';
 
 /**
@@ -89,6 +89,7 @@ function renderStep1(
   ctx: HubContext,
   values: Readonly<Partial<Record<PersonalField, string>>>,
   errors: { field: AccountField; message: string }[],
+  choices: readonly RegistrationChoice[] = [],
 ): void {
   const lang = ctx.state.lang;
   const t = accountText(lang);
@@ -96,7 +97,7 @@ function renderStep1(
     title: `${t.registerTitle} – ${t.step1}`,
     status: errors.length > 0 ? 400 : 200,
     main: html`<h1>${t.registerTitle}</h1>
-      ${steps(lang, 1)} ${errorSummary(frameText(lang).errorSummaryTitle, errors)}
+      ${choices.map((c) => c.render(ctx))} ${steps(lang, 1)} ${errorSummary(frameText(lang).errorSummaryTitle, errors)}
       <p>${t.requiredNote}</p>
       <form method="post" action="/registrieren" novalidate>
         ${csrfField(ctx)} ${personalFields(lang, values, errors)}
@@ -157,7 +158,7 @@ export function registerRegistrationRoutes(router: HubRouter, deps: Registration
   };
 
   router.get('/registrieren', (ctx) => {
-    renderStep1(ctx, draftOf(ctx).personal ?? {}, takeProblem(ctx));
+    renderStep1(ctx, draftOf(ctx).personal ?? {}, takeProblem(ctx), accounts.registrationChoices);
   });
 
   router.post('/registrieren', async (ctx) => {
@@ -167,7 +168,7 @@ export function registerRegistrationRoutes(router: HubRouter, deps: Registration
     let errors: FieldErrors<AccountField> = result.ok ? {} : result.errors;
     if (result.ok && result.value.deMail && (await accounts.isDeMailTaken(result.value.deMail))) errors = { deMail: 'deMailTaken' };
     if (!result.ok || Object.keys(errors).length > 0) {
-      renderStep1(ctx, input, errorList(lang, errors, { minimumAge: deps.minimumAge }));
+      renderStep1(ctx, input, errorList(lang, errors, { minimumAge: deps.minimumAge }), accounts.registrationChoices);
       return;
     }
     ctx.state.session.set(DRAFT, { ...draftOf(ctx), personal: result.value });

@@ -64,6 +64,45 @@ export interface AccountSection {
   render(ctx: HubContext, account: Account): Promise<Html>;
 }
 
+/** A change on the account pages that another module may put a condition on (DECISIONS 6). */
+export type SensitiveAction = 'changeData' | 'deleteAccount' | 'setPassword' | 'changeAuthenticators';
+
+/**
+ * What a gate says about a sensitive change: `open` (no objection), `confirmed` (a fresh strong
+ * authentication covers it; no password needs re-entering) or `redirect` (authenticate there first).
+ */
+export type GateVerdict = { readonly kind: 'open' } | { readonly kind: 'confirmed' } | { readonly kind: 'redirect'; readonly url: string };
+
+export type ActionGate = (ctx: HubContext, account: Account, action: SensitiveAction) => Promise<GateVerdict>;
+
+/**
+ * A means of authentication shown on "Meine Authentifizierungsmittel" (password, ID card,
+ * Servicekonto.Pass): a line for the summary on "Mein Servicekonto" and a section on the page.
+ */
+export interface AuthenticatorSection {
+  readonly order: number;
+  summary(ctx: HubContext, account: Account): Promise<Html>;
+  render(ctx: HubContext, account: Account): Promise<Html>;
+}
+
+/** Another way to register, offered on the first registration page (e.g. with the ID card). */
+export interface RegistrationChoice {
+  readonly order: number;
+  render(ctx: HubContext): Html;
+}
+
+/** A registration whose personal data were verified elsewhere (an ID card) and are stored as they are. */
+export interface VerifiedRegistration {
+  readonly username: string;
+  readonly email: string;
+  /** `null`: no password; the account logs in with the authenticator that verified it. */
+  readonly passwordHash: string | null;
+  readonly attributes: Attributes;
+  readonly lang: Lang;
+  /** Runs in the registration's transaction once the account row exists (e.g. binding the card). */
+  readonly link: (trx: Queryable, accountId: string) => Promise<void>;
+}
+
 export interface Registration {
   readonly personal: PersonalData;
   readonly username: string;
@@ -126,6 +165,9 @@ export class AccountService {
   private readonly deletionSteps: DeletionStep[] = [];
   private readonly sessionListeners: SessionsEndedListener[] = [];
   private readonly sectionList: AccountSection[] = [];
+  private readonly authenticatorList: AuthenticatorSection[] = [];
+  private readonly gates: ActionGate[] = [];
+  private readonly choices: RegistrationChoice[] = [];
   private readonly outgoing = new Set<Promise<void>>();
 
   constructor(
@@ -161,6 +203,48 @@ export class AccountService {
 
   get sections(): readonly AccountSection[] {
     return this.sectionList;
+  }
+
+  /** Registers a section of "Meine Authentifizierungsmittel" (./authenticators.ts renders the page). */
+  addAuthenticatorSection(section: AuthenticatorSection): void {
+    this.authenticatorList.push(section);
+    this.authenticatorList.sort((a, b) => a.order - b.order);
+  }
+
+  get authenticatorSections(): readonly AuthenticatorSection[] {
+    return this.authenticatorList;
+  }
+
+  /**
+   * Another module ended sessions of an account in its own transaction (an authenticator removed,
+   * DECISIONS 5): after commit, the listeners tell the portals of those sessions.
+   */
+  async announceEndedSessions(ended: readonly { data: Readonly<Record<string, unknown>> }[]): Promise<void> {
+    await this.sessionsEnded(ended);
+  }
+
+  addActionGate(gate: ActionGate): void {
+    this.gates.push(gate);
+  }
+
+  /** Asks every gate; a redirect wins over a confirmation, which wins over no objection. */
+  async gateAction(ctx: HubContext, account: Account, action: SensitiveAction): Promise<GateVerdict> {
+    let verdict: GateVerdict = { kind: 'open' };
+    for (const gate of this.gates) {
+      const v = await gate(ctx, account, action);
+      if (v.kind === 'redirect') return v;
+      if (v.kind === 'confirmed') verdict = v;
+    }
+    return verdict;
+  }
+
+  addRegistrationChoice(choice: RegistrationChoice): void {
+    this.choices.push(choice);
+    this.choices.sort((a, b) => a.order - b.order);
+  }
+
+  get registrationChoices(): readonly RegistrationChoice[] {
+    return this.choices;
   }
 
   /** The keyed hash audit rows use for an account (DECISIONS 6). */
@@ -238,6 +322,10 @@ export class AccountService {
       'password.reset',
       'data.changed',
       'email.changed',
+      'eid.bound',
+      'passkey.added',
+      'passkey.removed',
+      'passkey.counterRegression',
     ]);
   }
 
@@ -277,6 +365,59 @@ export class AccountService {
       // Lost a race for the username or De-Mail address against a parallel registration.
       if (isUniqueViolation(err)) {
         return { ok: false, problem: (await isUsernameTaken(this.db, account.usernameKey)) ? 'usernameTaken' : 'deMailTaken' };
+      }
+      throw err;
+    }
+    const mailSent = await this.trySend(
+      confirmRegistrationMail(
+        this.mailContext(r.lang, account.email),
+        account.username,
+        this.link('/registrieren/bestaetigen', token),
+        pendingUntil,
+      ),
+    );
+    return { ok: true, accountId: id, mailSent };
+  }
+
+  /**
+   * Registers an account whose data were verified (an ID card): the attributes are stored as
+   * given, the e-mail address is added as the citizen's own, `link` runs in the same transaction.
+   * Then the same confirmation as any registration (24 h, or the purge deletes everything).
+   */
+  async registerVerified(
+    r: VerifiedRegistration,
+  ): Promise<{ ok: true; accountId: string; mailSent: boolean } | { ok: false; problem: 'usernameTaken' | 'linkTaken' }> {
+    const now = this.clock.now();
+    const id = randomUUID();
+    const pendingUntil = now + this.settings.confirmationMs;
+    const account: Account = {
+      id,
+      username: r.username,
+      usernameKey: usernameKey(r.username),
+      passwordHash: r.passwordHash,
+      status: 'pending',
+      email: r.email,
+      emailKey: emailKey(r.email),
+      demailKey: null,
+      locale: r.lang,
+      createdAt: now,
+      confirmedAt: null,
+      pendingUntil,
+      updatedAt: now,
+    };
+    let token: string;
+    try {
+      token = await this.db.transaction(async (trx) => {
+        if (await isUsernameTaken(trx, account.usernameKey)) throw new Conflict('usernameTaken');
+        await insertAccount(trx, account, { ...r.attributes, email: selfDeclared(r.email) });
+        await r.link(trx, id);
+        await this.audit(trx, 'account.registered', id);
+        return createToken(trx, { accountId: id, purpose: 'confirm', now, expiresAt: pendingUntil });
+      });
+    } catch (err) {
+      if (err instanceof Conflict) return { ok: false, problem: 'usernameTaken' };
+      if (isUniqueViolation(err)) {
+        return { ok: false, problem: (await isUsernameTaken(this.db, account.usernameKey)) ? 'usernameTaken' : 'linkTaken' };
       }
       throw err;
     }

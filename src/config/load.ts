@@ -112,6 +112,16 @@ function productionProblems(config: HubConfig): ConfigProblem[] {
   if (config.mail.smtpUrl === '') {
     problems.push({ file: where, path: 'mail.smtpUrl', message: 'set SMTP_URL; the file outbox is for development' });
   }
+  if (config.eid.enabled && config.eid.simulator.enabled) {
+    problems.push({
+      file: where,
+      path: 'eid.simulator.enabled',
+      message: 'the eID-Server simulator is for development and tests; set it to false and configure eid.serverUrl',
+    });
+  }
+  if (config.eid.enabled && config.eid.serverUrl === '') {
+    problems.push({ file: where, path: 'eid.serverUrl', message: "set the eID-Server's https URL (or eid.enabled: false)" });
+  }
   return problems;
 }
 

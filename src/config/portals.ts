@@ -49,6 +49,10 @@ const oidcSchema = z
     postLogoutRedirectUris: z.array(url).default([]),
     backchannelLogoutUri: url.optional(),
     subjectType: z.enum(['pairwise', 'public']).default('pairwise'),
+    idTokenSignedResponseAlg: z
+      .enum(['RS256', 'ES256'])
+      .default('RS256')
+      .describe('signature of ID tokens and logout tokens: RS256, or ES256 when the portal registered it'),
   })
   .superRefine((o, ctx) => {
     const secret = o.clientSecretEnv !== undefined || o.clientSecretFile !== undefined;

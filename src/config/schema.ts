@@ -17,6 +17,15 @@ const backoffRule = z.strictObject({
   forgetAfterMinutes: duration('a counter with no failure for this long starts again'),
 });
 
+const httpsUrlOrEmpty = z.string().refine((v) => {
+  if (v === '') return true;
+  try {
+    return new URL(v).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'an https URL, or empty');
+
 const rateRule = z.strictObject({
   max: z.number().int().positive().describe('events allowed per window'),
   windowMinutes: duration('window length'),
@@ -58,6 +67,31 @@ export const hubConfigSchema = z.strictObject({
         .describe('the portals (SAML SPs, OIDC clients) allowed to log citizens in'),
     })
     .prefault({}),
+  saml: z
+    .strictObject({
+      metadataValidHours: z
+        .number()
+        .int()
+        .min(2)
+        .max(14 * 24)
+        .default(96)
+        .describe('validUntil of the signed metadata at /saml/metadata; it is re-signed when half of this has passed'),
+      clockSkewSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(600)
+        .default(180)
+        .describe('tolerance for the IssueInstant of incoming SAML messages (and NotBefore of assertions)'),
+      requestMaxAgeSeconds: duration('how old an AuthnRequest or LogoutRequest may be (by its IssueInstant)').default(300),
+      assertionLifetimeSeconds: duration('NotOnOrAfter of assertions and bearer confirmations, from their issue').default(300),
+      technicalContact: z
+        .string()
+        .default('')
+        .describe('e-mail address of the technical contact in the metadata; empty: the address in mail.from'),
+      supportContact: z.string().default('').describe('e-mail address of the support contact in the metadata; empty: none'),
+    })
+    .prefault({}),
   keys: z
     .strictObject({
       dir: z.string().min(1).default('var/keys').describe('folder of the hub keys; generated there on first start outside production'),
@@ -90,6 +124,80 @@ export const hubConfigSchema = z.strictObject({
   login: z
     .strictObject({
       passwordLoa: z.enum(['basic', 'low']).default('low').describe('level a username/password login yields (DECISIONS 2)'),
+    })
+    .prefault({}),
+  eid: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('offer login, registration and step-up with the Online-Ausweisfunktion (LoA high)'),
+      serverUrl: httpsUrlOrEmpty.default('').describe("the eID-Server's SOAP eID-Interface (BSI TR-03130), https; empty: the simulator's"),
+      eCardServerUrl: httpsUrlOrEmpty
+        .default('')
+        .describe("the eID-Server's eCard-API address for the TC Token, used when its useID answer names none"),
+      serverCertificateFile: z
+        .string()
+        .min(1)
+        .default('var/eid/eid-server.crt')
+        .describe("the eID-Server's TLS certificate(s), PEM; its certificate must equal one of them (pinned, several during a rollover)"),
+      serverSigningCertificateFile: z
+        .string()
+        .default('')
+        .describe("certificate(s) the eID-Server's WS-Security signatures are checked against; empty: serverCertificateFile"),
+      clientKeyFile: z
+        .string()
+        .min(1)
+        .default('var/eid/hub-client.pem')
+        .describe("the hub's private key (PKCS#8 PEM, RSA) for mutual TLS and WS-Security signatures towards the eID-Server"),
+      clientCertificateFile: z
+        .string()
+        .min(1)
+        .default('var/eid/hub-client.crt')
+        .describe("the hub's client certificate, as registered with the eID-Server"),
+      wsSecurity: z
+        .boolean()
+        .default(true)
+        .describe('sign requests and require signed answers (WS-Security, TR-03130 3.5.2; Governikus Autent requires it)'),
+      clientUrl: z
+        .url({ protocol: /^https?$/ })
+        .default('http://127.0.0.1:24727/eID-Client')
+        .describe("the eID-Client (AusweisApp) address the browser is sent to; the simulator's while it runs"),
+      timeoutSeconds: duration('longest wait for an answer of the eID-Server').default(15),
+      transactionMinutes: duration('how long an ID card reading may take from start to return').default(10),
+      startsPerAddress: rateRule.default({ max: 30, windowMinutes: 60 }).describe('ID card readings started per client address'),
+      simulator: z
+        .strictObject({
+          enabled: z
+            .boolean()
+            .default(true)
+            .describe(
+              'run the eID-Server simulator with test cards while eid.serverUrl is empty (development and tests; refused in production)',
+            ),
+          host: z
+            .string()
+            .regex(/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/, 'a loopback address')
+            .default('127.0.0.1')
+            .describe('loopback address of both listeners'),
+          serverPort: z
+            .number()
+            .int()
+            .min(0)
+            .max(65535)
+            .default(8443)
+            .describe('port of its eID-Interface (HTTPS, mutual TLS); 0 picks a free one'),
+          clientPort: z
+            .number()
+            .int()
+            .min(0)
+            .max(65535)
+            .default(8444)
+            .describe('port of its AusweisApp stand-in (HTTP, card-choice page); 0 picks a free one'),
+          keyFile: z
+            .string()
+            .min(1)
+            .default('var/eid/eid-server.pem')
+            .describe('its TLS and signing key; its certificate is eid.serverCertificateFile (both generated when missing)'),
+          requireSignedRequests: z.boolean().default(true).describe('refuse requests without a valid WS-Security signature of the hub'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   session: z

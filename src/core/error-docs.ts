@@ -9,6 +9,16 @@ export const ERROR_MEANING: Readonly<Record<HubErrorCode, string>> = {
   payload_too_large: 'A request body exceeded the size limit and was not read further.',
   throttled: 'Too many attempts (logins, registrations, reset mails); the answer says when to try again.',
   token_invalid: 'A mailed link was unknown, already used or tampered with.',
+  saml_request_invalid:
+    'A SAML message could not be read or failed a check before its sender was trusted (size, encoding, DOCTYPE, Destination, IssueInstant, schema); nothing was changed.',
+  saml_unknown_sp: 'A SAML message came from an Issuer that is no enabled portal with valid metadata in federation/portals.yaml.',
+  saml_signature_invalid:
+    "A SAML message's signature was missing where required, wrong, made with SHA-1, not by a key pinned in the portal's metadata, or not over the element read (wrapping).",
+  saml_acs_not_registered:
+    "An AuthnRequest named an AssertionConsumerService URL, index or binding that the portal's metadata does not list.",
+  saml_replay: 'A SAML message ID was used a second time (the replay cache is shared by all hub processes).',
+  oidc_request_invalid:
+    'An OpenID Connect request could not be answered to the portal (unknown or disabled client, redirect_uri not registered, bad parameters, expired login); the page names the OAuth error, and nothing was sent to the portal.',
   internal: 'An unexpected failure; the log line with the same reference has the stack trace.',
   store_unavailable: 'The database could not be reached.',
 };

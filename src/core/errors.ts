@@ -12,6 +12,12 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, expose: true },
   throttled: { status: 429, expose: true },
   token_invalid: { status: 400, expose: true },
+  saml_request_invalid: { status: 400, expose: true },
+  saml_unknown_sp: { status: 403, expose: true },
+  saml_signature_invalid: { status: 403, expose: true },
+  saml_acs_not_registered: { status: 400, expose: true },
+  saml_replay: { status: 400, expose: true },
+  oidc_request_invalid: { status: 400, expose: true },
   internal: { status: 500, expose: false },
   store_unavailable: { status: 503, expose: false },
 } as const satisfies Record<string, { status: number; expose: boolean }>;

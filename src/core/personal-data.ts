@@ -130,6 +130,12 @@ export function ageOn(birth: CalendarDate, today: CalendarDate): number {
 export interface PersonalDataRules {
   readonly today: CalendarDate;
   readonly minimumAge: number;
+  /**
+   * Fields whose values were verified elsewhere (read from the ID card): taken as they are, not
+   * checked against the rules for typed input (a card may hold a partial date of birth or a
+   * foreign postcode).
+   */
+  readonly trusted?: ReadonlySet<PersonalField>;
 }
 
 export function validatePersonalData(
@@ -138,8 +144,13 @@ export function validatePersonalData(
 ): Validation<PersonalData, PersonalField> {
   const errors: FieldErrors<PersonalField> = {};
   const v: Partial<Record<PersonalField, string>> = {};
+  const trusted: Partial<Record<PersonalField, string>> = {};
   for (const field of PERSONAL_FIELDS) {
     const value = normalizeText(input[field] ?? '');
+    if (rules.trusted?.has(field)) {
+      if (value !== '') trusted[field] = value;
+      continue;
+    }
     if (value === '') {
       if (!isOptionalField(field)) errors[field] = 'required';
       continue;
@@ -180,7 +191,7 @@ export function validatePersonalData(
   if (v.deMail !== undefined && !isDeMailAddress(v.deMail)) errors.deMail = 'deMail';
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: v as unknown as PersonalData };
+  return { ok: true, value: { ...v, ...trusted } as unknown as PersonalData };
 }
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$/;

@@ -95,6 +95,11 @@ interface LogoutState {
 }
 
 const AUTHN = 'authn';
+
+/** The `amr` value a login method records (its id, except the password's RFC 8176 name). */
+function methodAmr(methodId: string): AuthnMethod {
+  return (methodId === 'password' ? 'pwd' : methodId) as AuthnMethod;
+}
 const SID = 'sid';
 const PARTICIPATIONS = 'participations';
 const LOGOUT = 'logout';
@@ -151,12 +156,24 @@ export class Login {
     const session = ctx.state.session;
     saveRequest(session, request, this.deps.clock.now());
     const loa = session.loa;
-    if (!request.forceAuthn && loa !== undefined && loaSatisfies(loa, request.minLoa)) return this.proceed(ctx, request);
+    if (!request.forceAuthn && this.sessionSatisfies(session, request)) return this.proceed(ctx, request);
     if (request.isPassive) return this.fail(ctx, request, loa === undefined ? 'login_required' : 'unmet_authentication_requirements');
     if (this.partitionMethods(request).offered.length === 0) {
       return this.fail(ctx, request, 'unmet_authentication_requirements', `no login method reaches ${request.minLoa}`);
     }
     ctx.redirect(`/anmelden?auftrag=${encodeURIComponent(request.id)}`);
+  }
+
+  /**
+   * The session can answer the request without a new login: its level is high enough and, when
+   * the portal allows only some methods (AKDB AuthnMethods), one of those was used.
+   */
+  private sessionSatisfies(session: Session, request: AuthnRequestContext): boolean {
+    const loa = session.loa;
+    if (loa === undefined || !loaSatisfies(loa, request.minLoa)) return false;
+    if (!request.allowedMethods) return true;
+    const used = session.get<{ methods: AuthnMethod[] }>(AUTHN)?.methods ?? [];
+    return request.allowedMethods.some((id) => used.includes(methodAmr(id)));
   }
 
   /** A method proved who the citizen is: start or raise the session and go on. */
@@ -341,8 +358,7 @@ export class Login {
       }
       const request = this.findOpenRequest(ctx, id);
       if (!request) return this.renderExpired(ctx);
-      const loa = ctx.state.session.loa;
-      if (!request.forceAuthn && loa !== undefined && loaSatisfies(loa, request.minLoa)) return this.proceed(ctx, request);
+      if (!request.forceAuthn && this.sessionSatisfies(ctx.state.session, request)) return this.proceed(ctx, request);
       this.renderPage(ctx, {}, 200, request);
     });
 

@@ -15,6 +15,10 @@ export type AuditEvent =
   | 'password.reset'
   | 'data.changed'
   | 'email.changed'
+  | 'eid.bound'
+  | 'passkey.added'
+  | 'passkey.removed'
+  | 'passkey.counterRegression'
   | 'data.released';
 
 export interface AuditRecord {

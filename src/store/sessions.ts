@@ -46,6 +46,20 @@ export async function loadSession(q: Queryable, idHash: string): Promise<Session
   };
 }
 
+/** Every session row of an account (the caller decides which are still valid). */
+export async function loadAccountSessions(q: Queryable, accountId: string): Promise<SessionRecord[]> {
+  const rows = await q<SessionRow>('sessions').where({ account_id: accountId });
+  return rows.map((r) => ({
+    idHash: r.id_hash,
+    accountId: r.account_id,
+    data: parseJson(r.data),
+    levels: parseJson(r.levels) as LevelsReached,
+    createdAt: Number(r.created_at),
+    lastSeenAt: Number(r.last_seen_at),
+    expiresAt: Number(r.expires_at),
+  }));
+}
+
 export async function saveSession(q: Queryable, s: SessionRecord): Promise<void> {
   await q('sessions')
     .insert({

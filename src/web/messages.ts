@@ -76,6 +76,30 @@ const ERROR_TEXT: Readonly<Record<Lang, Readonly<Record<HubErrorCode, { title: s
     payload_too_large: { title: 'Eingabe zu groß', text: 'Die gesendeten Daten sind zu umfangreich.' },
     throttled: { title: 'Zu viele Versuche', text: 'Bitte warten Sie {wait} und versuchen Sie es dann erneut.' },
     token_invalid: { title: 'Link ungültig', text: 'Dieser Link ist ungültig oder wurde bereits verwendet.' },
+    saml_request_invalid: {
+      title: 'Anmeldeanfrage ungültig',
+      text: 'Die Anmeldeanfrage des Online-Dienstes ist ungültig oder abgelaufen. Bitte kehren Sie zum Online-Dienst zurück und starten Sie die Anmeldung dort erneut.',
+    },
+    saml_unknown_sp: {
+      title: 'Online-Dienst unbekannt',
+      text: 'Der Online-Dienst, der Sie hierher geschickt hat, ist beim Servicekonto nicht zugelassen. Es wurden keine Daten übermittelt.',
+    },
+    saml_signature_invalid: {
+      title: 'Anmeldeanfrage nicht vertrauenswürdig',
+      text: 'Die Anmeldeanfrage des Online-Dienstes trägt keine gültige Signatur. Aus Sicherheitsgründen wurde sie abgelehnt; es wurden keine Daten übermittelt.',
+    },
+    saml_acs_not_registered: {
+      title: 'Rücksprungadresse unbekannt',
+      text: 'Die Anmeldeanfrage nennt eine Rücksprungadresse, die für diesen Online-Dienst nicht hinterlegt ist. Aus Sicherheitsgründen wurde sie abgelehnt.',
+    },
+    saml_replay: {
+      title: 'Anmeldeanfrage bereits verwendet',
+      text: 'Diese Anmeldeanfrage wurde bereits verarbeitet, zum Beispiel nach „Zurück“ im Browser. Bitte starten Sie die Anmeldung beim Online-Dienst erneut.',
+    },
+    oidc_request_invalid: {
+      title: 'Anmeldeanfrage ungültig',
+      text: 'Der Online-Dienst hat eine Anmeldeanfrage gesendet, die das Servicekonto nicht beantworten kann ({error}). Es wurden keine Daten übermittelt. Bitte kehren Sie zum Online-Dienst zurück und starten Sie die Anmeldung dort erneut; besteht das Problem weiter, wenden Sie sich an dessen Betreiber.',
+    },
     internal: { title: 'Technischer Fehler', text: 'Es ist ein technischer Fehler aufgetreten. Bitte versuchen Sie es später erneut.' },
     store_unavailable: {
       title: 'Dienst vorübergehend nicht verfügbar',
@@ -93,6 +117,30 @@ const ERROR_TEXT: Readonly<Record<Lang, Readonly<Record<HubErrorCode, { title: s
     payload_too_large: { title: 'Input too large', text: 'The data sent is too large.' },
     throttled: { title: 'Too many attempts', text: 'Please wait {wait} and then try again.' },
     token_invalid: { title: 'Invalid link', text: 'This link is invalid or has already been used.' },
+    saml_request_invalid: {
+      title: 'Invalid login request',
+      text: "The online service's login request is invalid or has expired. Please return to the online service and start the login there again.",
+    },
+    saml_unknown_sp: {
+      title: 'Unknown online service',
+      text: 'The online service that sent you here is not admitted to the Servicekonto. No data was transmitted.',
+    },
+    saml_signature_invalid: {
+      title: 'Login request not trustworthy',
+      text: "The online service's login request does not carry a valid signature. It was refused for security reasons; no data was transmitted.",
+    },
+    saml_acs_not_registered: {
+      title: 'Unknown return address',
+      text: 'The login request names a return address that is not registered for this online service. It was refused for security reasons.',
+    },
+    saml_replay: {
+      title: 'Login request already used',
+      text: 'This login request has already been processed, for example after "Back" in the browser. Please start the login at the online service again.',
+    },
+    oidc_request_invalid: {
+      title: 'Invalid login request',
+      text: 'The online service sent a login request the Servicekonto cannot answer ({error}). No data was transmitted. Please return to the online service and start the login there again; if the problem persists, contact its operator.',
+    },
     internal: { title: 'Technical error', text: 'A technical error occurred. Please try again later.' },
     store_unavailable: {
       title: 'Service temporarily unavailable',

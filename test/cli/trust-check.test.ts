@@ -15,7 +15,7 @@ async function trustCheck(
   const file = path.join(dir, 'portals.yaml');
   const cfg = path.join(dir, 'hub.yaml');
   writeFileSync(file, portalsYaml);
-  writeFileSync(cfg, `federation:\n  portalsFile: ${JSON.stringify(file)}\ndemo:\n  enabled: false\n`);
+  writeFileSync(cfg, `federation:\n  portalsFile: ${JSON.stringify(file)}\ndemo:\n  enabled: false\neid:\n  enabled: false\n`);
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/hub.ts', 'trust', 'check'], {
       env: { ...process.env, HUB_CONFIG: cfg, NODE_ENV: '', ...env },

@@ -111,7 +111,8 @@ export class Client {
       else if (type !== 'checkbox' && type !== 'password') data.append(name, input.getAttribute('value') ?? '');
     }
     for (const [k, v] of Object.entries(fields)) data.append(k, v);
-    return this.request('POST', form.getAttribute('action') ?? this.page.url, data);
+    // A relative action belongs to the page's origin (the eID simulator's pages are not the hub's).
+    return this.request('POST', new URL(form.getAttribute('action') ?? this.page.url, this.page.url).toString(), data);
   }
 
   /** The error message tied to a field (by aria-describedby), or undefined. */

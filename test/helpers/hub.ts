@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadHubKeys } from '../../src/config/keys.ts';
+import { loadEidCredentials } from '../../src/authn/eid/credentials.ts';
 import { createHub, PROJECT_ROOT, type Hub } from '../../src/main.ts';
 import { deepMerge } from '../../src/config/load.ts';
 import { TestClock } from './clock.ts';
@@ -35,6 +36,38 @@ async function sharedKeysDir(): Promise<string> {
   return dir;
 }
 
+/** The eID link's development keys (hub client, simulator), likewise made once per machine. */
+export const EID_FILES = {
+  serverCertificateFile: 'eid-server.crt',
+  simulatorKeyFile: 'eid-server.pem',
+  clientKeyFile: 'hub-client.pem',
+  clientCertificateFile: 'hub-client.crt',
+} as const;
+
+async function sharedEidDir(): Promise<string> {
+  const dir = path.join(os.tmpdir(), 'servicekonto-hub-test-eid-v1');
+  if (!existsSync(dir)) {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'skh-eid-'));
+    const f = (name: string): string => path.join(tmp, name);
+    await loadEidCredentials({
+      files: {
+        serverCertificateFile: f(EID_FILES.serverCertificateFile),
+        serverSigningCertificateFile: '',
+        clientKeyFile: f(EID_FILES.clientKeyFile),
+        clientCertificateFile: f(EID_FILES.clientCertificateFile),
+      },
+      simulatorKeyFile: f(EID_FILES.simulatorKeyFile),
+      generate: true,
+    });
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  return dir;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -60,6 +93,8 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'skh-test-'));
   const keysDir = path.join(dir, 'keys');
   if (!existsSync(keysDir)) cpSync(await sharedKeysDir(), keysDir, { recursive: true });
+  const eidDir = path.join(dir, 'eid');
+  if (!existsSync(eidDir)) cpSync(await sharedEidDir(), eidDir, { recursive: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const clock = options.clock ?? new TestClock();
@@ -73,6 +108,15 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     },
     keys: { dir: keysDir },
     mail: { outboxDir: path.join(dir, 'outbox') },
+    // The eID-Server simulator on free loopback ports, with keys of this test hub's own.
+    eid: {
+      serverCertificateFile: path.join(eidDir, EID_FILES.serverCertificateFile),
+      clientKeyFile: path.join(eidDir, EID_FILES.clientKeyFile),
+      clientCertificateFile: path.join(eidDir, EID_FILES.clientCertificateFile),
+      simulator: { serverPort: 0, clientPort: 0, keyFile: path.join(eidDir, EID_FILES.simulatorKeyFile) },
+      // Every test reads cards from 127.0.0.1; the throttle has a test of its own.
+      startsPerAddress: { max: 1000, windowMinutes: 60 },
+    },
     // No demo portal, and no portals unless a test writes this file (or overrides the key).
     demo: { enabled: false },
     federation: { portalsFile: path.join(dir, 'portals.yaml') },

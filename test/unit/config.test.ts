@@ -277,7 +277,36 @@ test('in production an http public URL, an empty database URL and an empty SMTP 
       'production configuration: server.publicUrl: must be an https URL in production',
       'production configuration: store.databaseUrl: set DATABASE_URL to a PostgreSQL server; SQLite is for one process only',
       'production configuration: mail.smtpUrl: set SMTP_URL; the file outbox is for development',
+      'production configuration: eid.simulator.enabled: the eID-Server simulator is for development and tests; set it to false and configure eid.serverUrl',
+      "production configuration: eid.serverUrl: set the eID-Server's https URL (or eid.enabled: false)",
     ],
+  );
+});
+
+/** A production eID section: the real eID-Server, no simulator. */
+const EID_PRODUCTION = 'eid:\n  serverUrl: https://eid.example.de/eID-Server\n  simulator:\n    enabled: false\n';
+
+test('in production the eID-Server simulator is refused and a real eID-Server must be named', (t) => {
+  const complete = {
+    NODE_ENV: 'production',
+    PUBLIC_URL: 'https://servicekonto.example.de',
+    DATABASE_URL: 'postgres://hub@db.internal/hub',
+    SMTP_URL: 'smtps://mail.example.de:465',
+  };
+  t.deepEqual(
+    problems(t, () => load('eid:\n  serverUrl: https://eid.example.de/eID-Server\n', complete)).map((p) => p.path),
+    ['eid.simulator.enabled'],
+  );
+  t.deepEqual(
+    problems(t, () => load('eid:\n  simulator:\n    enabled: false\n', complete)).map((p) => p.path),
+    ['eid.serverUrl'],
+  );
+  t.true(load(EID_PRODUCTION, complete).production);
+  t.false(load('eid:\n  enabled: false\n', complete).config.eid.enabled, 'a deployment without eID needs neither');
+  t.deepEqual(
+    problems(t, () => load('eid:\n  serverUrl: http://eid.example.de/\n  simulator:\n    host: 10.0.0.1\n')).map((p) => p.path),
+    ['eid.serverUrl', 'eid.simulator.host'],
+    'https only, and the simulator only on loopback',
   );
 });
 
@@ -288,19 +317,19 @@ test('in production each rule is checked on its own', (t) => {
     DATABASE_URL: 'postgres://hub@db.internal/hub',
     SMTP_URL: 'smtps://mail.example.de:465',
   };
-  const loaded = load('', complete);
+  const loaded = load(EID_PRODUCTION, complete);
   t.true(loaded.production);
   t.is(loaded.config.server.publicUrl, 'https://servicekonto.example.de');
   t.deepEqual(
-    problems(t, () => load('', { ...complete, PUBLIC_URL: 'http://servicekonto.example.de' })).map((p) => p.path),
+    problems(t, () => load(EID_PRODUCTION, { ...complete, PUBLIC_URL: 'http://servicekonto.example.de' })).map((p) => p.path),
     ['server.publicUrl'],
   );
   t.deepEqual(
-    problems(t, () => load('', { ...complete, DATABASE_URL: undefined })).map((p) => p.path),
+    problems(t, () => load(EID_PRODUCTION, { ...complete, DATABASE_URL: undefined })).map((p) => p.path),
     ['store.databaseUrl'],
   );
   t.deepEqual(
-    problems(t, () => load('', { ...complete, SMTP_URL: undefined })).map((p) => p.path),
+    problems(t, () => load(EID_PRODUCTION, { ...complete, SMTP_URL: undefined })).map((p) => p.path),
     ['mail.smtpUrl'],
   );
 });

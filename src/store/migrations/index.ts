@@ -2,12 +2,16 @@ import type { Knex } from 'knex';
 import * as m001 from './001_foundation.ts';
 import * as m002 from './002_portals.ts';
 import * as m003 from './003_login_counts.ts';
+import * as m004 from './004_eid.ts';
+import * as m005 from './005_passkeys.ts';
 
 /** Every migration, in order. Listed in code so tsx, tests and production load the same set. */
 const MIGRATIONS: readonly { name: string; module: Knex.Migration }[] = [
   { name: '001_foundation', module: m001 },
   { name: '002_portals', module: m002 },
   { name: '003_login_counts', module: m003 },
+  { name: '004_eid', module: m004 },
+  { name: '005_passkeys', module: m005 },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

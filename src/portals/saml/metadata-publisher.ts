@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { HubKeys } from '../../config/keys.ts';
+import type { Clock } from '../../core/clock.ts';
+import { HOUR } from '../../core/clock.ts';
+import { RSA_SHA256, SHA256 } from './algorithms.ts';
+import { offeredAttributes } from './attributes.ts';
+import { AES256_GCM, RSA_OAEP_11, RSA_OAEP_MGF1P } from './xml/encrypt.ts';
+import { BINDING, entityDescriptor, idpRole, type ContactSpec, type KeyDescriptorSpec, type Localized } from './xml/metadata.ts';
+import { NAMEID_FORMAT, samlTime } from './xml/protocol.ts';
+import { signEnveloped } from './xml/sign.ts';
+
+/**
+ * The hub's signed metadata at /saml/metadata (DECISIONS 12): one EntityDescriptor, entityID
+ * `<publicUrl>/saml/metadata`, with an ID and a validUntil a few days ahead. The signed document
+ * is cached; once half of its validity has passed, the next request triggers a re-signing in the
+ * background (it is served meanwhile), and a document that would expire within the hour is never
+ * served. The role list is built so that the broker's SPSSODescriptor can join it later.
+ */
+
+export interface IdpEndpoints {
+  readonly publicUrl: string;
+  readonly entityId: string;
+  readonly ssoUrl: string;
+  readonly sloUrl: string;
+}
+
+export interface MetadataSettings extends IdpEndpoints {
+  readonly operatorName: string;
+  readonly validHours: number;
+  readonly technicalContact: string;
+  readonly supportContact?: string | undefined;
+  readonly wantAuthnRequestsSigned: boolean;
+}
+
+export interface SignedMetadata {
+  readonly xml: string;
+  readonly id: string;
+  readonly signedAt: number;
+  readonly validUntil: number;
+}
+
+function same(text: string): Localized {
+  return { de: text, en: text };
+}
+
+export class MetadataPublisher {
+  private cached: SignedMetadata | undefined;
+  private refreshing = false;
+
+  constructor(
+    private readonly settings: MetadataSettings,
+    private readonly keys: HubKeys['saml'],
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  /** The signed document to serve now. */
+  current(): SignedMetadata {
+    const now = this.clock.now();
+    const doc = this.cached;
+    if (!doc || now >= doc.validUntil - HOUR) {
+      this.cached = this.sign(now);
+      return this.cached;
+    }
+    const validity = doc.validUntil - doc.signedAt;
+    if (now >= doc.signedAt + validity / 2 && !this.refreshing) {
+      this.refreshing = true;
+      setImmediate(() => {
+        try {
+          this.cached = this.sign(this.clock.now());
+        } catch (err) {
+          this.log.error({ err }, 'could not re-sign the SAML metadata');
+        } finally {
+          this.refreshing = false;
+        }
+      });
+    }
+    return doc;
+  }
+
+  private sign(now: number): SignedMetadata {
+    const s = this.settings;
+    const id = `_${randomBytes(20).toString('hex')}`;
+    const validUntil = Math.floor(now / 1000) * 1000 + s.validHours * HOUR;
+    const keys: KeyDescriptorSpec[] = [];
+    const signing = [this.keys.signing, ...(this.keys.signingNext ? [this.keys.signingNext] : [])];
+    for (const k of signing) if (k.certificateDer) keys.push({ use: 'signing', certificateDer: k.certificateDer });
+    const encryption = this.keys.encryption[0];
+    if (encryption?.certificateDer) {
+      keys.push({
+        use: 'encryption',
+        certificateDer: encryption.certificateDer,
+        encryptionMethods: [AES256_GCM, RSA_OAEP_MGF1P, RSA_OAEP_11],
+      });
+    }
+    const contacts: ContactSpec[] = [{ type: 'technical', company: s.operatorName, email: s.technicalContact }];
+    if (s.supportContact) contacts.push({ type: 'support', company: s.operatorName, email: s.supportContact });
+    const role = idpRole({
+      wantAuthnRequestsSigned: s.wantAuthnRequestsSigned,
+      ui: {
+        displayName: same(s.operatorName),
+        informationUrl: same(`${s.publicUrl}/`),
+        privacyStatementUrl: same(`${s.publicUrl}/datenschutz`),
+      },
+      keys,
+      singleLogout: [{ binding: BINDING.redirect, location: s.sloUrl }],
+      nameIdFormats: [NAMEID_FORMAT.persistent, NAMEID_FORMAT.transient],
+      singleSignOn: [
+        { binding: BINDING.redirect, location: s.ssoUrl },
+        { binding: BINDING.post, location: s.ssoUrl },
+      ],
+      attributes: offeredAttributes(),
+    });
+    const entity = entityDescriptor({
+      id,
+      entityId: s.entityId,
+      validUntil: samlTime(validUntil),
+      digestMethods: [SHA256],
+      signingMethods: [RSA_SHA256],
+      roles: [role],
+      organization: { name: same(s.operatorName), displayName: same(s.operatorName), url: same(`${s.publicUrl}/`) },
+      contacts,
+    });
+    const xml = signEnveloped(entity, { privateKey: this.keys.signing.privateKey, certificateDer: this.keys.signing.certificateDer });
+    this.log.info({ id, validUntil: new Date(validUntil).toISOString() }, 'signed the SAML metadata');
+    return { xml, id, signedAt: now, validUntil };
+  }
+}
