@@ -11,6 +11,7 @@ import {
   type PersonalField,
 } from '../core/personal-data.ts';
 import type { HubRouter } from '../web/app.ts';
+import { RETURN_TO } from '../web/guards.ts';
 import type { HubContext } from '../web/context.ts';
 import { checkbox, errorSummary, field } from '../web/forms.ts';
 import { html, type Html } from '../web/html.ts';
@@ -158,6 +159,9 @@ export function registerRegistrationRoutes(router: HubRouter, deps: Registration
   };
 
   router.get('/registrieren', (ctx) => {
+    // Registering on the way to a portal: the login for it continues after the confirmation.
+    const auftrag = typeof ctx.query.auftrag === 'string' ? ctx.query.auftrag : '';
+    if (/^[A-Za-z0-9_-]{10,64}$/.test(auftrag)) ctx.state.session.set(RETURN_TO, `/anmelden?auftrag=${auftrag}`);
     renderStep1(ctx, draftOf(ctx).personal ?? {}, takeProblem(ctx), accounts.registrationChoices);
   });
 

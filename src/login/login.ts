@@ -248,7 +248,7 @@ export class Login {
       pairwiseId: await pairwiseId(this.deps.db, accountId, portal.sector, now),
       sessionIndex: session.get<string>(SID) ?? '',
     };
-    dropRequest(session, request.id);
+    this.forgetRequest(session, request.id);
     await recordAudit(this.deps.db, {
       at: now,
       accountRef: this.deps.accounts.accountRef(accountId),
@@ -268,8 +268,14 @@ export class Login {
     });
   }
 
+  /** The request is answered: drop it, and the way back to its login page. */
+  private forgetRequest(session: Session, id: string): void {
+    dropRequest(session, id);
+    if (session.get<string>(RETURN_TO) === `/anmelden?auftrag=${encodeURIComponent(id)}`) session.delete(RETURN_TO);
+  }
+
   async fail(ctx: HubContext, request: AuthnRequestContext, error: LoginFailure, detail?: string): Promise<void> {
-    dropRequest(ctx.state.session, request.id);
+    this.forgetRequest(ctx.state.session, request.id);
     this.deps.log.info({ portal: request.portalId, error, detail }, 'portal request not fulfilled');
     await this.edgeFor(request.protocol).answer(ctx, request, { ok: false, error, ...(detail ? { detail } : {}) });
   }
@@ -310,6 +316,8 @@ export class Login {
     const { offered, withheld } = this.partitionMethods(request);
     const portalName = request ? (request.organizationDisplayName ?? this.portalName(request.portalId, lang)) : undefined;
     const current = ctx.state.session.loa;
+    // Whatever the citizen does first (register, recover a password), they come back to this portal's login.
+    if (request) ctx.state.session.set(RETURN_TO, `/anmelden?auftrag=${encodeURIComponent(request.id)}`);
     renderPage(ctx, {
       title: t.title,
       status,
@@ -337,14 +345,17 @@ export class Login {
                 </ul>`
             : ''
         }
+        <h2>${t.noAccount}</h2>
+        <p>
+          <a class="button secondary" href="${request ? `/registrieren?auftrag=${encodeURIComponent(request.id)}` : '/registrieren'}">${t.register}</a>
+        </p>
         ${
           request
             ? html`<form method="post" action="/anmelden/abbrechen">
                 ${csrfField(ctx)}<input type="hidden" name="auftrag" value="${request.id}" />
                 <button type="submit" class="secondary">${fmt(t.cancel, { portal: portalName ?? '' })}</button>
               </form>`
-            : html`<h2>${t.noAccount}</h2>
-                <p><a class="button secondary" href="/registrieren">${t.register}</a></p>`
+            : ''
         }`,
     });
   }
@@ -354,6 +365,12 @@ export class Login {
       const id = typeof ctx.query.auftrag === 'string' ? ctx.query.auftrag : undefined;
       if (id === undefined) {
         if (ctx.state.session.loa !== undefined) return ctx.redirect(safeLocalPath(ctx.state.session.take<string>(RETURN_TO), '/konto'));
+        // Back from registering on the way to a portal: continue that portal's login.
+        const back = ctx.state.session.get<string>(RETURN_TO);
+        if (back?.startsWith('/anmelden?auftrag=') && this.findOpenRequest(ctx, new URLSearchParams(back.slice(10)).get('auftrag') ?? undefined)) {
+          ctx.state.session.delete(RETURN_TO);
+          return ctx.redirect(back);
+        }
         return this.renderPage(ctx);
       }
       const request = this.findOpenRequest(ctx, id);
