@@ -60,5 +60,13 @@ for (const via of ['the Registrieren button below the login form', 'the Registri
     t.falsy(received?.error, String(received?.error));
     t.is(received?.relayState, 'seite-3');
     t.is(received?.profile?.['urn:oid:2.5.4.42'], 'Erika');
+    // One login, one entry under "Datenübermittlungen".
+    const account = await hub.h.hub.store.db('accounts').where({ username_key: username }).first();
+    const released = await hub.h.hub.store
+      .db('audit_events')
+      .where({ event: 'data.released', account_ref: hub.h.hub.accounts.accountRef(account.id) })
+      .count({ n: '*' })
+      .first();
+    t.is(Number(released?.n), 1);
   });
 }

@@ -1,0 +1,62 @@
+/**
+ * The hub under measurement, in a process of its own so `npm run bench` can read exactly its
+ * CPU time. Started by scripts/bench.ts with the folder of the run as argument; prints its URL
+ * as one JSON line and answers `cpu` messages with process.cpuUsage().
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { createHub, PROJECT_ROOT } from '../src/main.ts';
+
+const dir = process.argv[2];
+const port = Number(process.argv[3]);
+const spMetadataFile = process.argv[4];
+if (!dir || !port || !spMetadataFile) throw new Error('usage: bench-hub <dir> <port> <sp-metadata-file>');
+mkdirSync(dir, { recursive: true });
+const portalsFile = path.join(dir, 'portals.yaml');
+writeFileSync(
+  portalsFile,
+  [
+    'portals:',
+    '  - id: bench',
+    '    name: { de: Bench-Portal, en: Bench portal }',
+    '    attributes: [givenName, familyName, dateOfBirth, email]',
+    '    saml:',
+    `      metadataFile: ${JSON.stringify(spMetadataFile)}`,
+    '',
+  ].join('\n'),
+);
+
+const url = `http://127.0.0.1:${port}`;
+const hub = await createHub({
+  root: PROJECT_ROOT,
+  env: { DATABASE_URL: process.env.DATABASE_URL ?? '' },
+  logger: pino({ level: 'silent' }),
+  overrides: {
+    server: { host: '127.0.0.1', port, publicUrl: url },
+    store: { sqliteFile: path.join(dir, 'hub.sqlite') },
+    keys: { dir: path.join(dir, 'keys') },
+    mail: { outboxDir: path.join(dir, 'outbox') },
+    federation: { portalsFile },
+    demo: { enabled: false },
+    eid: { enabled: false },
+    // Throttles are for attackers; the bench logs in from one address many times.
+    throttle: {
+      loginPerAddress: {
+        freeAttempts: 1_000_000,
+        baseDelaySeconds: 1,
+        maxDelaySeconds: 1,
+        lockAfter: 1_000_000,
+        lockMinutes: 1,
+        forgetAfterMinutes: 1,
+      },
+    },
+    log: { level: 'silent' },
+  },
+});
+await hub.listen();
+process.on('message', (m) => {
+  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (m === 'stop') void hub.close().then(() => process.exit(0));
+});
+process.stdout.write(`${JSON.stringify({ url, certificatePem: hub.keys.saml.signing.certificatePem })}\n`);

@@ -1,0 +1,179 @@
+/**
+ * `npm run bench`: what a login costs the hub, next to the cost of the RSA operations it cannot
+ * avoid, measured in one run on this machine (DESIGN.md, "Performance").
+ *
+ * Scenario "portal SSO": a citizen with a hub session is sent by a SAML portal (signed
+ * HTTP-Redirect AuthnRequest); the hub checks the request, its session and consent, and answers
+ * with a signed Response holding a signed, encrypted Assertion. Its floor is one RSA
+ * verification and two RSA signatures with the hub's key. The hub runs in a process of its own;
+ * its CPU time is read from that process. The brokered scenario (portal → hub → partner → hub →
+ * portal) joins when the federation edge exists.
+ *
+ *   BENCH_N=400 BENCH_CONCURRENCY=4 npm run bench       (DATABASE_URL=postgres://… for PostgreSQL)
+ */
+import { fork } from 'node:child_process';
+import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { SAML } from '@node-saml/node-saml';
+import { prepareDemo, DEMO_FILES } from '../src/demo/prepare.ts';
+import { Client } from '../test/helpers/client.ts';
+import { GOOD_PASSWORD, personalData } from '../test/helpers/citizen.ts';
+import { freePort } from '../test/helpers/hub.ts';
+import { Outbox } from '../test/helpers/outbox.ts';
+
+const N = Number(process.env.BENCH_N ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+
+function perSecond(run: () => void, ms = 1500): number {
+  let n = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    run();
+    n++;
+  }
+  return n / (ms / 1000);
+}
+
+function rsa(bits: number): { privateKey: KeyObject; publicKey: KeyObject } {
+  return generateKeyPairSync('rsa', { modulusLength: bits });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function cpuMs(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1000;
+}
+
+const data = Buffer.alloc(600, 'x'); // a SignedInfo is about this long
+
+// ---- the floor -------------------------------------------------------------------------
+const k2048 = rsa(2048);
+const k3072 = rsa(3072);
+const sign2048 = perSecond(() => sign('sha256', data, k2048.privateKey));
+const sign3072 = perSecond(() => sign('sha256', data, k3072.privateKey));
+const sig3072 = sign('sha256', data, k3072.privateKey);
+const verify3072 = perSecond(() => verify('sha256', data, k3072.publicKey, sig3072));
+
+// ---- the hub in its own process ----------------------------------------------------------
+const dir = mkdtempSync(path.join(os.tmpdir(), 'skh-bench-'));
+const spPort = await freePort();
+const spUrl = `http://127.0.0.1:${spPort}`;
+const material = await prepareDemo(path.join(dir, 'sp'), spUrl);
+const hubPort = await freePort();
+const child = fork(
+  path.join(import.meta.dirname, 'bench-hub.ts'),
+  [path.join(dir, 'hub'), String(hubPort), path.join(dir, 'sp', DEMO_FILES.metadata)],
+  {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  },
+);
+const first = await new Promise<string>((resolve, reject) => {
+  const rl = createInterface({ input: child.stdout! });
+  rl.once('line', resolve);
+  child.once('exit', (code) => reject(new Error(`bench hub exited with ${code}`)));
+});
+const { url: hubUrl, certificatePem } = JSON.parse(first) as { url: string; certificatePem: string };
+const askCpu = (): Promise<NodeJS.CpuUsage> =>
+  new Promise((resolve) => {
+    child.once('message', (m) => resolve((m as { cpu: NodeJS.CpuUsage }).cpu));
+    child.send('cpu');
+  });
+
+try {
+  // A citizen with a session and a consent for the bench portal.
+  const c = new Client(hubUrl);
+  await c.get('/registrieren');
+  await c.submit(personalData({ email: 'bench@example.org' }));
+  await c.submit({ username: 'bench', password: GOOD_PASSWORD, passwordRepeat: GOOD_PASSWORD, privacy: 'yes' });
+  await c.submit({});
+  const mail = await new Outbox(path.join(dir, 'hub', 'outbox')).latest('bench@example.org', 'Registrierung');
+  await c.get(mail.links.find((l) => l.includes('/registrieren/bestaetigen'))!);
+  await c.get('/anmelden');
+  await c.submit({ username: 'bench', password: GOOD_PASSWORD }, '/anmelden/passwort');
+
+  const sp = new SAML({
+    entryPoint: `${hubUrl}/saml/sso`,
+    issuer: material.entityId,
+    callbackUrl: `${spUrl}/saml/acs`,
+    idpCert: certificatePem,
+    idpIssuer: `${hubUrl}/saml/metadata`,
+    audience: material.entityId,
+    privateKey: material.keyPem,
+    decryptionPvk: material.keyPem,
+    signatureAlgorithm: 'sha256',
+    digestAlgorithm: 'sha256',
+    identifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    wantAssertionsSigned: true,
+    wantAuthnResponseSigned: true,
+    acceptedClockSkewMs: 60_000,
+  });
+  // The first login asks for consent; give it.
+  await c.get(await sp.getAuthorizeUrlAsync('', undefined, {}));
+  if (c.page?.url.includes('/einwilligung')) await c.submit({ entscheidung: 'ja' });
+  const cookie = `skh_session=${c.cookie('skh_session')}`;
+
+  // Requests are signed by the portal before the clock starts (portal CPU is not the hub's).
+  const urls: string[] = [];
+  for (let i = 0; i < N + 20; i++) urls.push(await sp.getAuthorizeUrlAsync('', undefined, {}));
+  const once = async (u: string): Promise<{ ms: number; body: string }> => {
+    const t0 = performance.now();
+    const res = await fetch(u, { headers: { cookie }, redirect: 'manual' });
+    const body = await res.text();
+    if (res.status !== 200 || !body.includes('name="SAMLResponse"'))
+      throw new Error(`no SAML answer (${res.status}): ${body.slice(0, 200)}`);
+    return { ms: performance.now() - t0, body };
+  };
+  // Warm up (JIT, caches), and prove an answer is valid to the portal's library.
+  for (const u of urls.splice(0, 20)) await once(u);
+  const sample = await once(await sp.getAuthorizeUrlAsync('', undefined, {}));
+  const samlResponse = /name="SAMLResponse" value="([^"]+)"/.exec(sample.body)?.[1] ?? '';
+  await sp.validatePostResponseAsync({ SAMLResponse: samlResponse });
+
+  const before = await askCpu();
+  const latencies: number[] = [];
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < urls.length) {
+        const u = urls[next++]!;
+        latencies.push((await once(u)).ms);
+      }
+    }),
+  );
+  const wallMs = performance.now() - started;
+  const after = await askCpu();
+
+  const logins = latencies.length;
+  const hubCpuPerLogin = (cpuMs(after) - cpuMs(before)) / logins;
+  const floorMs = 2 * (1000 / sign3072) + 1000 / verify3072;
+  latencies.sort((a, b) => a - b);
+  const lines = [
+    `Servicekonto hub benchmark — ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`,
+    `store: ${process.env.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}; ${logins} logins, concurrency ${CONCURRENCY}`,
+    '',
+    'Crypto floor (one core, this run):',
+    `  RSA-2048 signatures/s     ${sign2048.toFixed(0)}`,
+    `  RSA-3072 signatures/s     ${sign3072.toFixed(0)}   (the hub's SAML key)`,
+    `  RSA-3072 verifications/s  ${verify3072.toFixed(0)}`,
+    '',
+    'Portal SSO over SAML (signed request in, signed Response with signed encrypted Assertion out):',
+    `  logins/s                  ${((logins / wallMs) * 1000).toFixed(1)}`,
+    `  latency p50 / p99         ${percentile(latencies, 50).toFixed(1)} ms / ${percentile(latencies, 99).toFixed(1)} ms`,
+    `  hub CPU per login         ${hubCpuPerLogin.toFixed(2)} ms`,
+    `  crypto floor per login    ${floorMs.toFixed(2)} ms  (2 RSA-3072 signatures + 1 verification)`,
+    `  ratio CPU / floor         ${(hubCpuPerLogin / floorMs).toFixed(2)}×   (DESIGN target ≤ 2×)`,
+    `  logins/s per core vs RSA-2048 signatures/s   ${(1000 / hubCpuPerLogin / sign2048).toFixed(3)}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+} finally {
+  child.send('stop');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
