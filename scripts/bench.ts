@@ -69,7 +69,8 @@ const child = fork(
   path.join(import.meta.dirname, 'bench-hub.ts'),
   [path.join(dir, 'hub'), String(hubPort), path.join(dir, 'sp', DEMO_FILES.metadata)],
   {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_PROFILE=dir writes a CPU profile of the hub process there (open it in Chrome DevTools).
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   },
 );

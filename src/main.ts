@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
+import { registerAuthenticatorsPage } from './accounts/authenticators.ts';
 import { registerAccountRoutes, registerStartPage } from './accounts/routes-account.ts';
 import { registerRecoveryRoutes } from './accounts/routes-recovery.ts';
 import { registerRegistrationRoutes } from './accounts/routes-registration.ts';
@@ -11,6 +12,7 @@ import { AccountService } from './accounts/service.ts';
 import { Throttles } from './accounts/throttles.ts';
 import { passwordMethod, registerPasswordRoutes } from './authn/password/password-method.ts';
 import { createEid, type EidModule } from './authn/eid/index.ts';
+import { createPass } from './authn/pass/index.ts';
 import { loadHubKeys, type HubKeys } from './config/keys.ts';
 import { loadHubConfig, type Env } from './config/load.ts';
 import type { HubConfig } from './config/schema.ts';
@@ -196,6 +198,20 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
       })
     : undefined;
   if (eid) login.addMethod(eid.method);
+  // Servicekonto.Pass (src/authn/pass): passkeys, LoA substantial at most (DECISIONS 14).
+  const pass = createPass({
+    publicUrl: config.server.publicUrl,
+    operatorName: config.web.operatorName,
+    eidEnabled: config.eid.enabled,
+    passwordLoa: config.login.passwordLoa,
+    accounts,
+    login,
+    db: store.db,
+    clock,
+    mailer,
+    log,
+  });
+  login.addMethod(pass.method);
 
   const router = web.router;
   const startedAt = clock.now();
@@ -208,10 +224,13 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   registerRegistrationRoutes(router, { accounts, throttles, clock, minimumAge: config.accounts.minimumAge });
   registerRecoveryRoutes(router, { accounts, throttles });
   registerAccountRoutes(router, { accounts, throttles, clock, minimumAge: config.accounts.minimumAge });
+  // "Meine Authentifizierungsmittel": the page shell and the password; eID and Pass add their sections.
+  registerAuthenticatorsPage(router, { accounts, passwordLoa: config.login.passwordLoa });
   login.registerRoutes(router);
   registerConsentRoutes(router, consentDeps);
   registerPasswordRoutes(router, passwordDeps);
   eid?.registerRoutes(router);
+  pass.registerRoutes(router);
 
   // ---- portal edges (each registers with login and mounts its routes) ----
   // SAML 2.0 IdP for portals (src/portals/saml): metadata, SSO, single logout.
@@ -262,6 +281,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     { name: 'purge-audit', run: () => purgeAudit(store.db, clock.now() - 90 * DAY) },
     { name: 'purge-replay-cache', run: () => purgeReplayCache(store.db, clock.now()) },
     { name: 'purge-oidc-models', run: () => oidcEdge.purgeExpired() },
+    { name: 'purge-passkey-enrolments', run: () => pass.purgeExpired() },
   ]);
 
   let server: Server | undefined;

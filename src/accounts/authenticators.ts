@@ -121,7 +121,10 @@ function summarySection(accounts: AccountService): AccountSection {
 }
 
 /** Registers the page, its password section and its summary on "Mein Servicekonto". */
-export function registerAuthenticatorsPage(router: HubRouter, deps: { readonly accounts: AccountService; readonly passwordLoa: Loa }): void {
+export function registerAuthenticatorsPage(
+  router: HubRouter,
+  deps: { readonly accounts: AccountService; readonly passwordLoa: Loa },
+): void {
   const { accounts } = deps;
   accounts.addAuthenticatorSection(passwordAuthenticator(deps.passwordLoa));
   accounts.addSection(summarySection(accounts));

@@ -264,21 +264,19 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
 
   router.get('/konto/passwort', requireLogin, async (ctx) => {
     const account = await currentAccount(ctx, accounts);
-    if (account.passwordHash === null) {
-      const gate = await accounts.gateAction(ctx, account, 'setPassword');
-      if (gate.kind === 'redirect') return ctx.redirect(gate.url);
-    }
-    renderChangePassword(ctx, [], account.passwordHash !== null);
+    // The password is an authenticator: on an account with a card, changing it needs the card
+    // (DECISIONS 14), which then also stands in for the current password.
+    const gate = await accounts.gateAction(ctx, account, 'setPassword');
+    if (gate.kind === 'redirect') return ctx.redirect(gate.url);
+    renderChangePassword(ctx, [], account.passwordHash !== null && gate.kind !== 'confirmed');
   });
 
   router.post('/konto/passwort', requireLogin, async (ctx) => {
     const lang = ctx.state.lang;
     const account = await currentAccount(ctx, accounts);
-    const withCurrent = account.passwordHash !== null;
-    if (!withCurrent) {
-      const gate = await accounts.gateAction(ctx, account, 'setPassword');
-      if (gate.kind === 'redirect') return ctx.redirect(gate.url);
-    }
+    const gate = await accounts.gateAction(ctx, account, 'setPassword');
+    if (gate.kind === 'redirect') return ctx.redirect(gate.url);
+    const withCurrent = account.passwordHash !== null && gate.kind !== 'confirmed';
     const password = ctx.state.form.get('password');
     const errors = newPasswordErrors(ctx, password, ctx.state.form.get('passwordRepeat'));
     if (withCurrent && !(await confirmPassword(ctx, account, ctx.state.form.get('currentPassword')))) {

@@ -347,7 +347,9 @@ export class Login {
         }
         <h2>${t.noAccount}</h2>
         <p>
-          <a class="button secondary" href="${request ? `/registrieren?auftrag=${encodeURIComponent(request.id)}` : '/registrieren'}">${t.register}</a>
+          <a class="button secondary" href="${request ? `/registrieren?auftrag=${encodeURIComponent(request.id)}` : '/registrieren'}"
+            >${t.register}</a
+          >
         </p>
         ${
           request
@@ -367,7 +369,10 @@ export class Login {
         if (ctx.state.session.loa !== undefined) return ctx.redirect(safeLocalPath(ctx.state.session.take<string>(RETURN_TO), '/konto'));
         // Back from registering on the way to a portal: continue that portal's login.
         const back = ctx.state.session.get<string>(RETURN_TO);
-        if (back?.startsWith('/anmelden?auftrag=') && this.findOpenRequest(ctx, new URLSearchParams(back.slice(10)).get('auftrag') ?? undefined)) {
+        if (
+          back?.startsWith('/anmelden?auftrag=') &&
+          this.findOpenRequest(ctx, new URLSearchParams(back.slice(10)).get('auftrag') ?? undefined)
+        ) {
           ctx.state.session.delete(RETURN_TO);
           return ctx.redirect(back);
         }

@@ -44,7 +44,13 @@ function sqliteKnex(file: string): Knex {
           if (e1) return done(e1);
           conn.run('PRAGMA journal_mode = WAL', (e2) => {
             if (e2) return done(e2);
-            conn.run('PRAGMA busy_timeout = 5000', done);
+            conn.run('PRAGMA busy_timeout = 5000', (e3) => {
+              if (e3) return done(e3);
+              // In WAL mode NORMAL keeps the file consistent on a crash and fsyncs only at
+              // checkpoints instead of at every commit (SQLite is the single-machine default;
+              // production runs on PostgreSQL).
+              conn.run('PRAGMA synchronous = NORMAL', done);
+            });
           });
         });
       },

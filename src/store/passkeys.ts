@@ -117,7 +117,9 @@ export async function countPasskeys(q: Queryable, accountId: string): Promise<nu
 
 /** The passkey an authenticator presented, by its credential id. */
 export async function findPasskeyByCredential(q: Queryable, credentialId: string): Promise<Passkey | undefined> {
-  const row = await q<PasskeyRow>('passkeys').where({ id: passkeyKey(credentialId) }).first();
+  const row = await q<PasskeyRow>('passkeys')
+    .where({ id: passkeyKey(credentialId) })
+    .first();
   return row && row.credential_id === credentialId ? passkeyOf(row) : undefined;
 }
 
@@ -195,7 +197,8 @@ export interface Enrolment {
   readonly expiresAt: number;
 }
 
-export type EnrolmentCheck = { readonly ok: true; readonly enrolment: Enrolment } | { readonly ok: false; readonly reason: 'invalid' | 'expired' };
+export type EnrolmentCheck =
+  { readonly ok: true; readonly enrolment: Enrolment } | { readonly ok: false; readonly reason: 'invalid' | 'expired' };
 
 interface EnrolmentRow {
   selector: string;

@@ -21,6 +21,11 @@ export interface PageOptions {
   /** A status line shown above the content (role=status), e.g. "Sie wurden abgemeldet". */
   readonly notice?: string | undefined;
   readonly status?: number;
+  /**
+   * Move on to this URL by `<meta http-equiv="refresh">` (see renderContinue); the page shows a
+   * link to it as well.
+   */
+  readonly refreshTo?: string | undefined;
 }
 
 /** The hidden CSRF field every form carries. */
@@ -94,6 +99,7 @@ export function pageHtml(ctx: HubContext, options: PageOptions): Html {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${options.title} – ${frameSettings.operatorName}</title>
         <link rel="stylesheet" href="/static/hub.css" />
+        ${options.refreshTo !== undefined ? html`<meta http-equiv="refresh" content="0; url=${options.refreshTo}" />` : ''}
       </head>
       <body>
         <a class="skip-link" href="#main">${t.skipLink}</a>
@@ -118,4 +124,28 @@ export function renderPage(ctx: HubContext, options: PageOptions): void {
 /** "Fehlernummer: …" for error pages. */
 export function errorReference(ctx: HubContext): string {
   return fmt(frameText(ctx.state.lang).errorRef, { id: ctx.state.requestId });
+}
+
+export interface Continue {
+  readonly url: string;
+  readonly title: string;
+  readonly text: string;
+  readonly button: string;
+}
+
+/**
+ * A page that moves the browser on to another site (a portal, the AusweisApp) by
+ * `<meta http-equiv="refresh">`, with a link for a browser that does not follow it. Chromium holds
+ * every redirect of a navigation that a form started to that form page's `form-action 'self'`,
+ * so a redirect off the hub straight after a form post is blocked; a refresh from a page of the
+ * hub's own is a new navigation that no form started. No script is needed.
+ */
+export function renderContinue(ctx: HubContext, c: Continue): void {
+  renderPage(ctx, {
+    title: c.title,
+    refreshTo: c.url,
+    main: html`<h1>${c.title}</h1>
+      <p>${c.text}</p>
+      <p><a class="button" href="${c.url}" id="weiter">${c.button}</a></p>`,
+  });
 }

@@ -1,8 +1,6 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import test from 'ava';
+import type { Browser } from 'playwright-core';
+import { audit, launchChromium, newWindow, screenshot } from '../helpers/browser.ts';
 import { GOOD_PASSWORD, personalData } from '../helpers/citizen.ts';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
 
@@ -13,28 +11,12 @@ import { startTestHub, type TestHub } from '../helpers/hub.ts';
  * screenshots in test-results/ for a human to look at.
  */
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const RESULTS_DIR = path.resolve('test-results');
-
 let h: TestHub;
 let browser: Browser;
 
 test.before(async () => {
-  mkdirSync(RESULTS_DIR, { recursive: true });
   h = await startTestHub();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 test.after.always(async () => {
@@ -42,42 +24,8 @@ test.after.always(async () => {
   await h?.close();
 });
 
-/** A fresh browser window in German. The hub's CSP allows no script: axe is let in by the test only. */
-async function newWindow(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ locale: 'de-DE', bypassCSP: true, viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  return { context, page };
-}
-
-interface Violation {
-  readonly id: string;
-  readonly impact: string | null | undefined;
-  readonly help: string;
-  readonly targets: string[];
-}
-
-/** Runs axe on the page as it stands and asserts that it finds nothing. */
-async function audit(t: ExecutionContext, page: Page, label: string): Promise<void> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const violations = await page.evaluate(async (tags): Promise<Violation[]> => {
-    interface AxeResult {
-      violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[] }[] }[];
-    }
-    const axe = (window as unknown as { axe: { run(context: Document, options: unknown): Promise<AxeResult> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: tags } });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  }, WCAG_TAGS);
-  const report = violations.map((v) => `  ${v.id} (${v.impact ?? '?'}): ${v.help}\n    ${v.targets.join('\n    ')}`).join('\n');
-  t.is(violations.length, 0, `axe on ${label} (${page.url()}):\n${report}`);
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(RESULTS_DIR, `${name}.png`), fullPage: true });
-}
-
 test('a citizen registers, confirms, logs in, looks at the account and deletes it; every page passes axe', async (t) => {
-  const { context, page } = await newWindow();
+  const { context, page } = await newWindow(browser);
   try {
     const data = personalData({ email: 'erika.browser@example.org' });
     const username = 'erika.browser';
@@ -186,7 +134,7 @@ test('a citizen registers, confirms, logs in, looks at the account and deletes i
 });
 
 test('the recovery pages, the legal and accessibility pages and the English start page pass axe', async (t) => {
-  const { context, page } = await newWindow();
+  const { context, page } = await newWindow(browser);
   try {
     await page.goto(h.url + '/anmelden');
     await page.getByRole('link', { name: 'Benutzername vergessen?' }).click();

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import test from 'ava';
 import * as oidc from 'openid-client';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { audit, launchChromium, newWindow } from '../helpers/browser.ts';
 import { GOOD_PASSWORD } from '../helpers/citizen.ts';
 import { authorizationUrl, newCitizen, redeem, rp, startBed, type OidcBed } from '../portals/oidc/fixture.ts';
 
@@ -13,23 +12,12 @@ import { authorizationUrl, newCitizen, redeem, rp, startBed, type OidcBed } from
  * checks the logout question page (in a second window that lets axe's script in).
  */
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-
 let bed: OidcBed;
 let browser: Browser;
 
 test.before(async () => {
   bed = await startBed([{ id: 'stadt', auth: 'client_secret_basic', backchannel: true }]);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await launchChromium();
 });
 test.after.always(async () => {
   await browser?.close();
@@ -76,9 +64,7 @@ test('the logout question page passes axe (WCAG 2.1 AA)', async (t) => {
   const portal = bed.portals.stadt!;
   const config = await rp(bed, portal);
   const authorization = await authorizationUrl(config, portal);
-  const context = await browser.newContext({ locale: 'de-DE', bypassCSP: true });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
+  const { context, page } = await newWindow(browser);
   try {
     await page.goto(authorization.url.href);
     await page.locator('#f-username').fill(citizen);
@@ -88,14 +74,7 @@ test('the logout question page passes axe (WCAG 2.1 AA)', async (t) => {
     await page.waitForURL((u) => u.href.startsWith(portal.redirectUri));
     const tokens = await redeem(config, new URL(page.url()), authorization);
     await page.goto(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token! }).href);
-    await page.addScriptTag({ content: AXE_SOURCE });
-    const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(d: Document, o: unknown): Promise<{ violations: { id: string; help: string }[] }> } })
-        .axe;
-      const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return result.violations.map((v) => `${v.id}: ${v.help}`);
-    });
-    t.deepEqual(violations, []);
+    await audit(t, page, 'the logout question');
   } finally {
     await context.close();
   }

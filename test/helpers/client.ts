@@ -115,6 +115,14 @@ export class Client {
     return this.request('POST', new URL(form.getAttribute('action') ?? this.page.url, this.page.url).toString(), data);
   }
 
+  /** Follows a `<meta http-equiv="refresh">` on the current page, as a browser does. */
+  async followRefresh(): Promise<Page | undefined> {
+    const meta = this.page?.root.querySelector('meta[http-equiv="refresh"]');
+    const target = /url=(.*)$/i.exec(meta?.getAttribute('content') ?? '')?.[1];
+    if (!this.page || target === undefined) return undefined;
+    return this.get(new URL(target, this.page.url).toString());
+  }
+
   /** The error message tied to a field (by aria-describedby), or undefined. */
   fieldError(name: string): string | undefined {
     const el = this.page?.root.querySelector(`#f-${name}-error`);

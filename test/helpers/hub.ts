@@ -86,6 +86,11 @@ export interface TestHubOptions {
   readonly database?: TestDatabase;
   /** Reuse a folder (keys, SQLite file, outbox) of another test hub. */
   readonly dir?: string;
+  /**
+   * Host name of the public URL (the hub still listens on 127.0.0.1). WebAuthn needs a domain as
+   * RP ID and a secure context: `localhost` is both, an IP address is neither.
+   */
+  readonly publicHost?: string;
 }
 
 /** A whole hub on an ephemeral loopback port, with a test clock, its own store and outbox. */
@@ -96,7 +101,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
   const eidDir = path.join(dir, 'eid');
   if (!existsSync(eidDir)) cpSync(await sharedEidDir(), eidDir, { recursive: true });
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.publicHost ?? '127.0.0.1'}:${port}`;
   const clock = options.clock ?? new TestClock();
   const database = options.database ?? newTestDatabase();
   const base = {

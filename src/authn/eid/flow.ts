@@ -13,6 +13,8 @@ import type { HubContext } from '../../web/context.ts';
 import { evaluateCard, type CardIdentity, type CardProblem } from './card-data.ts';
 import { EidLinkError, EidServerError, type EidServerClient } from './client.ts';
 import { RESULT_MINOR, tcTokenXml, type UseIdRequest } from './soap-messages.ts';
+import { renderContinue } from '../../web/layout.ts';
+import { eidText } from './texts.ts';
 
 /**
  * One online authentication with the ID card, the way TR-03130 and TR-03124 draw it: the hub
@@ -211,7 +213,10 @@ export class EidFlow {
     ctx.state.session.set(PENDING, pending);
     const target = new URL(deps.clientUrl());
     target.searchParams.set('tcTokenURL', `${deps.publicUrl.replace(/\/$/, '')}/eid/tctoken?ref=${ref}`);
-    ctx.redirect(target.toString());
+    // Not a redirect: this answers a form post, and Chromium would hold the redirect to the
+    // eID-Client (another origin) to the form page's `form-action 'self'`.
+    const t = eidText(ctx.state.lang);
+    renderContinue(ctx, { url: target.toString(), title: t.continueTitle, text: t.continueText, button: t.continueButton });
   }
 
   private async result(ctx: HubContext, sessionId: string): Promise<EidOutcome> {

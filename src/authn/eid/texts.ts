@@ -74,6 +74,9 @@ export const eidText = defineMessages(
       'Die Bestätigungs-E-Mail konnte gerade nicht versendet werden. Melden Sie sich mit der Online-Ausweisfunktion an, um sie erneut anzufordern.',
 
     authTitle: 'Meine Authentifizierungsmittel',
+    continueTitle: 'Weiter zur AusweisApp',
+    continueText: 'Die AusweisApp auf Ihrem Gerät liest jetzt Ihren Ausweis. Halten Sie Ausweis und PIN bereit.',
+    continueButton: 'AusweisApp öffnen',
     sectionEidBound: 'Online-Ausweis: verknüpft seit {date}',
     sectionEidNone: 'Online-Ausweis: nicht verknüpft',
     eidTitle: 'Online-Ausweisfunktion',
@@ -178,6 +181,9 @@ export const eidText = defineMessages(
     sentMailFailed: 'The confirmation e-mail could not be sent just now. Log in with the online ID function to ask for it again.',
 
     authTitle: 'My means of authentication',
+    continueTitle: 'On to the AusweisApp',
+    continueText: 'The AusweisApp on your device now reads your ID card. Have your card and PIN ready.',
+    continueButton: 'Open the AusweisApp',
     sectionEidBound: 'Online ID: linked since {date}',
     sectionEidNone: 'Online ID: not linked',
     eidTitle: 'Online ID function',

@@ -1,4 +1,5 @@
-import { DOMParser, onWarningStopParsing } from '@xmldom/xmldom';
+import { escapeXml as escapeForXml } from '../../core/xml-escape.ts';
+import { parseXml as readXml, XmlRefusal } from '../../core/xml-read.ts';
 
 /**
  * The little XML the eID link needs: namespaces, one escaping function through which every value
@@ -39,39 +40,33 @@ export function isRepresentable(value: string): boolean {
   return true;
 }
 
-const ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  '\t': '&#x9;',
-  '\n': '&#xA;',
-  '\r': '&#xD;',
-};
-
 /**
- * Escapes a value for element text or a double-quoted attribute. Tab, LF and CR become character
- * references so they survive attribute-value normalisation unchanged. Refuses characters XML
- * cannot represent instead of dropping them silently.
+ * Escapes a value for element text or a double-quoted attribute with the hub's one escaping
+ * function (src/core/xml-escape.ts, attribute rules, which are safe in text too). Unlike that
+ * function, which writes U+FFFD for what XML cannot carry, the eID link refuses such a value:
+ * a request to the eID-Server must say exactly what was meant.
  */
 export function escapeXml(value: string): string {
   if (!isRepresentable(value)) throw new XmlError('value holds a character XML cannot represent');
-  return value.replace(/[&<>"\t\n\r]/g, (c) => ESCAPES[c] as string);
+  return escapeForXml(value, 'attribute');
 }
 
-/** Parses a received document: size cap, no DOCTYPE or entity declarations, any parser warning stops it. */
+/** Parses a received document with the hub's strict reader (size cap, no DOCTYPE, XML 1.0 line ends). */
 export function parseXml(text: string, maxChars: number): Element {
-  if (text.length > maxChars) throw new XmlError(`document larger than ${maxChars} characters`);
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new XmlError('DOCTYPE or entity declaration');
-  let doc: Document;
   try {
-    doc = new DOMParser({ onError: onWarningStopParsing }).parseFromString(text, 'text/xml') as unknown as Document;
+    return readXml(text, maxChars).documentElement as unknown as Element;
   } catch (err) {
-    throw new XmlError(`not well-formed: ${(err as Error).message.split('\n')[0]}`);
+    if (err instanceof XmlRefusal) {
+      const what =
+        err.kind === 'too-large'
+          ? `document larger than ${maxChars} characters`
+          : err.kind === 'doctype'
+            ? 'DOCTYPE or entity declaration'
+            : `not well-formed: ${err.message.split('\n')[0]}`;
+      throw new XmlError(what);
+    }
+    throw err;
   }
-  const root = doc.documentElement;
-  if (!root) throw new XmlError('no document element');
-  return root;
 }
 
 export function isElement(node: Node | null | undefined, ns: string, localName: string): node is Element {

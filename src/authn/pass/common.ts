@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AccountService } from '../../accounts/service.ts';
 import type { Clock } from '../../core/clock.ts';
+import type { Loa } from '../../core/loa.ts';
 import type { Login } from '../../login/login.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { Account } from '../../store/accounts.ts';
@@ -29,6 +30,13 @@ export interface PassContext {
   readonly rp: RelyingParty;
   readonly publicUrl: string;
   readonly operatorName: string;
+  /**
+   * Whether this hub binds ID cards (eid.enabled). Without cards no passkey can give more than
+   * niedrig (DECISIONS 14), so the method then offers niedrig at most.
+   */
+  readonly eidEnabled: boolean;
+  /** The level a password login yields (login.passwordLoa). */
+  readonly passwordLoa: Loa;
 }
 
 // ---- which passkeys a session was authenticated with ------------------------------------------
@@ -49,8 +57,9 @@ export function sessionUsedPasskey(data: Readonly<Record<string, unknown>>, pass
 
 // ---- the account ------------------------------------------------------------------------------
 
-export async function eidBound(q: Queryable, accountId: string): Promise<boolean> {
-  return (await findBindingByAccount(q, accountId)) !== undefined;
+/** Whether the account has an ID card bound (and this hub uses cards at all). */
+export async function eidBound(c: Pick<PassContext, 'eidEnabled'>, q: Queryable, accountId: string): Promise<boolean> {
+  return c.eidEnabled && (await findBindingByAccount(q, accountId)) !== undefined;
 }
 
 /** A passkey's name as the citizen typed it: trimmed, blanks collapsed, 1–64 characters, no control characters. */
@@ -74,19 +83,39 @@ export const LIBRARY_PATH = '/static/pass/simplewebauthn-browser.js';
 /** The hub's own script (src/web/static/pass.js). */
 export const SCRIPT_PATH = '/static/pass.js';
 
-/** The CSP of a page with the Pass: the hub's strict policy plus its own scripts and requests to itself. */
-export const PASS_CSP = `${CONTENT_SECURITY_POLICY}; script-src 'self'; connect-src 'self'`;
+/**
+ * Adds `source` to one directive of a Content-Security-Policy (creating the directive), keeping
+ * every other directive as it is, so that what another part of the page allowed stays allowed.
+ */
+export function allowInCsp(policy: string, directive: string, source: string): string {
+  const parts = policy
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const index = parts.findIndex((p) => p.split(/\s+/)[0] === directive);
+  if (index < 0) return [...parts, `${directive} ${source}`].join('; ');
+  const tokens = (parts[index] as string).split(/\s+/);
+  if (!tokens.includes(source)) parts[index] = [...tokens.filter((x) => x !== "'none'"), source].join(' ');
+  return parts.join('; ');
+}
 
-/** The script tags of a page that offers the Pass; allows them in this response's CSP. */
+/**
+ * The script tags of a page that offers the Pass. This response's CSP is widened by exactly what
+ * the Pass needs: the hub's own scripts (the library bundle and pass.js) and requests to itself
+ * (the WebAuthn options). Pages without the Pass keep the strict policy.
+ */
 export function passScripts(ctx: HubContext): Html {
-  ctx.set('Content-Security-Policy', PASS_CSP);
-  return html`<script src="${LIBRARY_PATH}" defer></script><script src="${SCRIPT_PATH}" defer></script>`;
+  const current = ctx.response.get('Content-Security-Policy') || CONTENT_SECURITY_POLICY;
+  ctx.set('Content-Security-Policy', allowInCsp(allowInCsp(String(current), 'script-src', "'self'"), 'connect-src', "'self'"));
+  return html`<script src="${LIBRARY_PATH}" defer></script>
+    <script src="${SCRIPT_PATH}" defer></script>`;
 }
 
 /** The data attributes the script reads its messages from. */
 export function scriptMessages(lang: Lang): Html {
   const t = passText(lang);
-  return html` data-msg-working="${t.scriptWorking}" data-msg-sending="${t.scriptSending}" data-msg-cancelled="${t.scriptCancelled}" data-msg-unsupported="${t.scriptUnsupported}" data-msg-failed="${t.scriptFailed}" data-msg-duplicate="${t.scriptDuplicate}"`;
+  return html` data-msg-working="${t.scriptWorking}" data-msg-sending="${t.scriptSending}" data-msg-cancelled="${t.scriptCancelled}"
+  data-msg-unsupported="${t.scriptUnsupported}" data-msg-failed="${t.scriptFailed}" data-msg-duplicate="${t.scriptDuplicate}"`;
 }
 
 function libraryBundle(): Buffer {

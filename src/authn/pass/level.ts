@@ -1,23 +1,33 @@
-import { loaSatisfies, type Loa } from '../../core/loa.ts';
+import { compareLoa, loaSatisfies, type Loa } from '../../core/loa.ts';
 
 /**
  * The level rule of the Servicekonto.Pass (DECISIONS 14), as pure functions.
  *
  * A passkey yields "substanziell" only if it was registered in a session of "substanziell" or
  * higher on an account with an eID bound; that level is stored with the passkey. Every other
- * passkey yields "niedrig". At login the stored level counts, and "substanziell" additionally
- * needs the account to still have a card bound (the Servicekonto FAQ: substantial when the account
- * has an eID bound).
+ * passkey yields "niedrig", or less when the session that registered it had less: where a
+ * deployment rates passwords (self-declared data) as "Basisregistrierung" (DECISIONS 2), a passkey
+ * added in such a session cannot vouch for more. At login the stored level counts, and
+ * "substanziell" additionally needs the account to still have a card bound (the Servicekonto FAQ:
+ * substantial when the account has an eID bound).
  */
 
 /** The level a passkey gets when it is registered. */
 export function levelAtRegistration(p: { readonly sessionLoa: Loa | undefined; readonly eidBound: boolean }): Loa {
-  return p.eidBound && p.sessionLoa !== undefined && loaSatisfies(p.sessionLoa, 'substantial') ? 'substantial' : 'low';
+  if (p.eidBound && p.sessionLoa !== undefined && loaSatisfies(p.sessionLoa, 'substantial')) return 'substantial';
+  return p.sessionLoa !== undefined && compareLoa(p.sessionLoa, 'low') < 0 ? p.sessionLoa : 'low';
 }
 
 /** The level a login with a passkey yields. */
 export function levelAtLogin(p: { readonly stored: Loa; readonly eidBound: boolean }): Loa {
-  return p.stored === 'substantial' && p.eidBound ? 'substantial' : 'low';
+  if (p.stored === 'substantial' && p.eidBound) return 'substantial';
+  return p.stored === 'basic' ? 'basic' : 'low';
+}
+
+/** The highest level a passkey can give in this deployment: substanziell needs ID cards. */
+export function passMaxLoa(p: { readonly eidEnabled: boolean; readonly passwordLoa: Loa }): Loa {
+  if (p.eidEnabled) return 'substantial';
+  return compareLoa(p.passwordLoa, 'low') < 0 ? p.passwordLoa : 'low';
 }
 
 /**

@@ -9,6 +9,7 @@ import { RETURN_TO } from '../../web/guards.ts';
 import { html, type Html } from '../../web/html.ts';
 import { fmt, formatDateTime } from '../../web/i18n.ts';
 import { csrfField } from '../../web/layout.ts';
+import { levelWord } from '../../web/messages.ts';
 import { eidBound, jsonAnswer, passScripts, recordPassLogin, scriptMessages, sendNotice, type PassContext } from './common.ts';
 import { levelAtLogin } from './level.ts';
 import { passText } from './texts.ts';
@@ -26,9 +27,18 @@ export const LOGIN_PATH = '/anmelden/pass';
 export const LOGIN_OPTIONS_PATH = '/anmelden/pass/optionen';
 
 /** The login form; `back` (a local path) is where to return after a step-up from an account page. */
-export function passLoginForm(ctx: HubContext, o: { requestId?: string | undefined; back?: string; submit: string; primary?: boolean }): Html {
+export function passLoginForm(
+  ctx: HubContext,
+  o: { requestId?: string | undefined; back?: string; submit: string; primary?: boolean },
+): Html {
   const lang = ctx.state.lang;
-  return html`<form method="post" action="${LOGIN_PATH}" data-pass="login" data-pass-options="${LOGIN_OPTIONS_PATH}"${scriptMessages(lang)}>
+  return html`<form
+      method="post"
+      action="${LOGIN_PATH}"
+      data-pass="login"
+      data-pass-options="${LOGIN_OPTIONS_PATH}"
+      ${scriptMessages(lang)}
+    >
       ${csrfField(ctx)}${o.requestId ? html`<input type="hidden" name="auftrag" value="${o.requestId}" />` : ''}${
         o.back ? html`<input type="hidden" name="zurueck" value="${o.back}" />` : ''
       }
@@ -40,21 +50,22 @@ export function passLoginForm(ctx: HubContext, o: { requestId?: string | undefin
     ${passScripts(ctx)}`;
 }
 
-export function passMethod(): LoginMethod {
+/** The login method; `maxLoa` is substanziell when the hub binds ID cards, else niedrig (DECISIONS 14). */
+export function passMethod(maxLoa: Loa): LoginMethod {
   return {
     id: 'pass',
     order: 15,
-    maxLoa: 'substantial',
-    describeLimit: (lang) => passText(lang).describeLimit,
+    maxLoa,
+    describeLimit: (lang) =>
+      maxLoa === 'substantial' ? passText(lang).describeLimit : fmt(passText(lang).describeLimitLow, { level: levelWord(lang, maxLoa) }),
     render(ctx: HubContext, view: MethodView): Html {
       const t = passText(ctx.state.lang);
       return html`<section aria-labelledby="pass-title" class="method-pass">
         <h2 id="pass-title">${t.methodTitle}</h2>
         ${view.message ? html`<div class="error-summary" role="alert" tabindex="-1">${view.message}</div>` : ''}
         <p>${t.methodIntro}</p>
-        <p>${t.methodLevel}</p>
-        ${passLoginForm(ctx, { requestId: view.requestId, submit: t.methodSubmit })}
-        ${view.requestId ? '' : html`<p>${t.methodSetup}</p>`}
+        <p>${maxLoa === 'substantial' ? t.methodLevel : fmt(t.methodLevelLow, { level: levelWord(ctx.state.lang, maxLoa) })}</p>
+        ${passLoginForm(ctx, { requestId: view.requestId, submit: t.methodSubmit })} ${view.requestId ? '' : html`<p>${t.methodSetup}</p>`}
       </section>`;
     },
   };
@@ -115,7 +126,15 @@ export function registerPassLogin(router: HubRouter, c: PassContext): void {
       await auditFailure(passkey, 'user handle mismatch');
       return refuse(ctx, t.notVerified, 401);
     }
-    if (!(await recordPasskeyUse(db, { id: passkey.id, expectedCounter: passkey.counter, newCounter: check.newCounter, backedUp: check.backedUp, now }))) {
+    if (
+      !(await recordPasskeyUse(db, {
+        id: passkey.id,
+        expectedCounter: passkey.counter,
+        newCounter: check.newCounter,
+        backedUp: check.backedUp,
+        now,
+      }))
+    ) {
       // Another login with the same counter value got there first: a replay or a clone.
       return counterRegression(ctx, passkey, check.newCounter, passkey.counter);
     }
@@ -123,7 +142,7 @@ export function registerPassLogin(router: HubRouter, c: PassContext): void {
     if (current !== undefined && current !== account.id) return refuse(ctx, t.otherAccount, 403);
     if (account.status !== 'active') return refuse(ctx, t.accountPending, 403);
 
-    const loa: Loa = levelAtLogin({ stored: passkey.loa, eidBound: await eidBound(db, account.id) });
+    const loa: Loa = levelAtLogin({ stored: passkey.loa, eidBound: await eidBound(c, db, account.id) });
     const back = ctx.state.form.get('zurueck');
     if (back !== '') session.set(RETURN_TO, safeLocalPath(back, '/konto'));
     recordPassLogin(session, passkey.id);

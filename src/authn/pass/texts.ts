@@ -9,9 +9,11 @@ export const passText = defineMessages(
       'Mit einem Passkey auf Ihrem Smartphone oder Computer, entsperrt mit Fingerabdruck, Gesicht oder Geräte-PIN. Einen Benutzernamen brauchen Sie nicht.',
     methodLevel:
       'Vertrauensniveau „substanziell“, wenn Ihr Servicekonto mit Ihrem Ausweis verknüpft ist und der Passkey dabei eingerichtet wurde, sonst „niedrig“.',
+    methodLevelLow: 'Vertrauensniveau „{level}“.',
     methodSubmit: 'Anmelden mit dem Servicekonto.Pass',
     methodSetup: 'Noch keinen Servicekonto.Pass? Melden Sie sich an und richten Sie ihn unter „Meine Authentifizierungsmittel“ ein.',
     describeLimit: 'Servicekonto.Pass (höchstens „substanziell“, und nur mit einem Servicekonto, das mit dem Ausweis verknüpft ist)',
+    describeLimitLow: 'Servicekonto.Pass (höchstens „{level}“)',
     noScript:
       'Der Servicekonto.Pass braucht JavaScript: Ihr Browser spricht damit Ihr Gerät an. Bitte schalten Sie JavaScript für diese Seite ein oder wählen Sie eine andere Anmeldung.',
     // ---- what the script says (data attributes, read aloud through role=status)
@@ -43,6 +45,7 @@ export const passText = defineMessages(
       'Der Servicekonto.Pass ist ein Passkey: ein Schlüssel, den Ihr Smartphone oder Computer sicher speichert und mit Fingerabdruck, Gesicht oder Geräte-PIN freigibt. Damit melden Sie sich ohne Passwort an.',
     sectionRule:
       'Vertrauensniveau: „substanziell“ für einen Passkey, den Sie einrichten, während Ihr Servicekonto mit Ihrem Ausweis verknüpft ist und Ihre Sitzung mindestens „substanziell“ hat; sonst „niedrig“. Das Niveau wird beim Einrichten festgelegt.',
+    sectionRuleLow: 'Vertrauensniveau: „{level}“.',
     summaryNone: 'Servicekonto.Pass: keiner eingerichtet',
     summaryOne: 'Servicekonto.Pass: 1 Passkey',
     summaryMany: 'Servicekonto.Pass: {count} Passkeys',
@@ -52,7 +55,8 @@ export const passText = defineMessages(
     lastUsed: 'Zuletzt verwendet',
     neverUsed: 'noch nie',
     level: 'Vertrauensniveau',
-    regressionWarning: 'Achtung: Am {when} wurde eine Anmeldung mit einem unpassenden Zählerstand abgelehnt. Der Passkey wurde möglicherweise kopiert; entfernen Sie ihn, wenn Sie das nicht erklären können.',
+    regressionWarning:
+      'Achtung: Am {when} wurde eine Anmeldung mit einem unpassenden Zählerstand abgelehnt. Der Passkey wurde möglicherweise kopiert; entfernen Sie ihn, wenn Sie das nicht erklären können.',
     rename: 'Umbenennen',
     renameLabel: 'Neuer Name für „{name}“',
     remove: '„{name}“ entfernen',
@@ -60,7 +64,8 @@ export const passText = defineMessages(
     nameLabel: 'Name des Passkeys',
     nameHint: 'Damit Sie ihn später wiedererkennen, zum Beispiel „Mein Smartphone“.',
     addHere: 'Auf diesem Gerät einrichten',
-    addHereText: 'Ihr Browser fragt dann, wo der Passkey gespeichert werden soll: auf diesem Gerät, oder über den QR-Code Ihres Browsers auf Ihrem Smartphone.',
+    addHereText:
+      'Ihr Browser fragt dann, wo der Passkey gespeichert werden soll: auf diesem Gerät, oder über den QR-Code Ihres Browsers auf Ihrem Smartphone.',
     addOtherTitle: 'Auf einem anderen Gerät einrichten',
     addOtherText:
       'Sie sind hier am Computer angemeldet und möchten den Servicekonto.Pass auf Ihrem Smartphone haben? Lassen Sie sich einen QR-Code anzeigen und scannen Sie ihn mit dem Smartphone. Dort müssen Sie sich nicht anmelden.',
@@ -77,7 +82,8 @@ export const passText = defineMessages(
     nameInvalid: 'Bitte geben Sie einen Namen mit höchstens 64 Zeichen an, ohne Steuerzeichen.',
     nameDefault: 'Servicekonto.Pass vom {date}',
     alreadyRegistered: 'Dieser Passkey ist bereits registriert. Es wurde nichts geändert.',
-    registrationFailed: 'Der Passkey konnte nicht eingerichtet werden: Die Antwort Ihres Geräts war nicht gültig. Es wurde nichts geändert.',
+    registrationFailed:
+      'Der Passkey konnte nicht eingerichtet werden: Die Antwort Ihres Geräts war nicht gültig. Es wurde nichts geändert.',
     notFound: 'Diesen Passkey gibt es nicht (mehr). Es wurde nichts geändert.',
     nothingChanged: 'Es wurde nichts geändert.',
 
@@ -96,14 +102,16 @@ export const passText = defineMessages(
     qrStep3: 'Geben Sie dem Passkey einen Namen und bestätigen Sie mit Fingerabdruck, Gesicht oder Geräte-PIN.',
     qrImage: 'QR-Code mit dem Einrichtungslink',
     qrLinkText: 'Oder öffnen Sie diesen Link auf dem anderen Gerät:',
-    qrValid: 'Der Link ist bis {time} Uhr gültig (10 Minuten), funktioniert nur einmal und nur für Ihr Servicekonto. Geben Sie ihn nicht weiter.',
+    qrValid:
+      'Der Link ist bis {time} Uhr gültig (10 Minuten), funktioniert nur einmal und nur für Ihr Servicekonto. Geben Sie ihn nicht weiter.',
     qrDone: 'Fertig? Zurück zu Meine Authentifizierungsmittel',
     qrGone: 'Der Link wurde verwendet, ist abgelaufen oder wurde durch einen neueren ersetzt.',
     qrNew: 'Neuen QR-Code anzeigen',
 
     // ---- QR enrolment (phone side)
     enrolTitle: 'Servicekonto.Pass einrichten',
-    enrolIntro: 'Sie richten auf diesem Gerät einen Servicekonto.Pass für das Servicekonto „{username}“ ein. Eine Anmeldung ist dafür nicht nötig.',
+    enrolIntro:
+      'Sie richten auf diesem Gerät einen Servicekonto.Pass für das Servicekonto „{username}“ ein. Eine Anmeldung ist dafür nicht nötig.',
     enrolValid: 'Dieser Einrichtungslink ist bis {time} Uhr gültig.',
     enrolSubmit: 'Servicekonto.Pass einrichten',
     enrolInvalidTitle: 'Einrichtungslink ungültig',
@@ -133,9 +141,11 @@ export const passText = defineMessages(
     methodIntro: 'With a passkey on your smartphone or computer, unlocked with fingerprint, face or device PIN. You need no user name.',
     methodLevel:
       'Level of assurance "substantial" when your Servicekonto is linked to your ID card and the passkey was set up while it was, otherwise "low".',
+    methodLevelLow: 'Level of assurance "{level}".',
     methodSubmit: 'Log in with the Servicekonto.Pass',
     methodSetup: 'No Servicekonto.Pass yet? Log in and set one up under "My means of authentication".',
     describeLimit: 'Servicekonto.Pass (at most "substantial", and only with a Servicekonto linked to the ID card)',
+    describeLimitLow: 'Servicekonto.Pass (at most "{level}")',
     noScript:
       'The Servicekonto.Pass needs JavaScript: your browser uses it to talk to your device. Please enable JavaScript for this page or choose another way to log in.',
     scriptWorking: 'Please confirm on your device now (fingerprint, face or device PIN).',
@@ -144,8 +154,7 @@ export const passText = defineMessages(
     scriptUnsupported: 'This browser does not support passkeys. Please use a current browser or choose another way to log in.',
     scriptFailed: 'That did not work. Please reload the page and try again.',
     scriptDuplicate: 'A Servicekonto.Pass for your Servicekonto is already set up on this device.',
-    missingCredential:
-      'No answer from your device arrived. The Servicekonto.Pass needs JavaScript; please enable it and try again.',
+    missingCredential: 'No answer from your device arrived. The Servicekonto.Pass needs JavaScript; please enable it and try again.',
     unreadable: 'The answer from your device could not be read. Please try again.',
     challengeGone: 'The request had expired or was already used (each is valid for 5 minutes and once). Please try again.',
     unknownPasskey:
@@ -160,6 +169,7 @@ export const passText = defineMessages(
       'The Servicekonto.Pass is a passkey: a key your smartphone or computer keeps safe and releases with fingerprint, face or device PIN. With it you log in without a password.',
     sectionRule:
       'Level of assurance: "substantial" for a passkey you set up while your Servicekonto is linked to your ID card and your session has at least "substantial"; otherwise "low". The level is fixed when the passkey is set up.',
+    sectionRuleLow: 'Level of assurance: "{level}".',
     summaryNone: 'Servicekonto.Pass: none set up',
     summaryOne: 'Servicekonto.Pass: 1 passkey',
     summaryMany: 'Servicekonto.Pass: {count} passkeys',
@@ -215,7 +225,8 @@ export const passText = defineMessages(
     qrGone: 'The link was used, has expired or was replaced by a newer one.',
     qrNew: 'Show a new QR code',
     enrolTitle: 'Set up a Servicekonto.Pass',
-    enrolIntro: 'You are setting up a Servicekonto.Pass on this device for the Servicekonto "{username}". You do not need to log in for this.',
+    enrolIntro:
+      'You are setting up a Servicekonto.Pass on this device for the Servicekonto "{username}". You do not need to log in for this.',
     enrolValid: 'This set-up link is valid until {time}.',
     enrolSubmit: 'Set up Servicekonto.Pass',
     enrolInvalidTitle: 'Invalid set-up link',

@@ -12,6 +12,8 @@ import { MINUTE } from '../../core/clock.ts';
 import type { Passkey } from '../../store/passkeys.ts';
 import type { Session } from '../../web/session.ts';
 
+export type { AuthenticationResponseJSON, RegistrationResponseJSON };
+
 /**
  * The WebAuthn ceremonies of the Servicekonto.Pass on @simplewebauthn/server, and the challenges
  * they need: made by the hub, kept in the hub session (never in the page or a cookie of their own),
@@ -90,7 +92,10 @@ export function parseRegistration(text: string): RegistrationResponseJSON | unde
   const v = credentialFrame(text);
   const r = v?.response as Record<string, unknown> | undefined;
   if (!v || !r || !isB64url(r.clientDataJSON) || !isB64url(r.attestationObject)) return undefined;
-  return { ...(v as unknown as RegistrationResponseJSON), clientExtensionResults: isRecord(v.clientExtensionResults) ? v.clientExtensionResults : {} };
+  return {
+    ...(v as unknown as RegistrationResponseJSON),
+    clientExtensionResults: isRecord(v.clientExtensionResults) ? v.clientExtensionResults : {},
+  };
 }
 
 /** The JSON `startAuthentication()` produced, or `undefined` when it is not one. */
@@ -138,10 +143,15 @@ export interface RegisteredCredential {
   readonly aaguid: string;
 }
 
-export type RegistrationCheck = { readonly ok: true; readonly credential: RegisteredCredential } | { readonly ok: false; readonly detail: string };
+export type RegistrationCheck =
+  { readonly ok: true; readonly credential: RegisteredCredential } | { readonly ok: false; readonly detail: string };
 
 /** Checks a registration: the challenge, origin, RP ID, user presence and user verification. */
-export async function checkRegistration(rp: RelyingParty, response: RegistrationResponseJSON, challenge: string): Promise<RegistrationCheck> {
+export async function checkRegistration(
+  rp: RelyingParty,
+  response: RegistrationResponseJSON,
+  challenge: string,
+): Promise<RegistrationCheck> {
   try {
     const result = await verifyRegistrationResponse({
       response,
@@ -217,6 +227,7 @@ export async function checkAuthentication(
   } catch (err) {
     return { ok: false, reason: 'invalid', detail: (err as Error).message };
   }
-  if (!counterAcceptable(passkey.counter, newCounter)) return { ok: false, reason: 'counter', presented: newCounter, stored: passkey.counter };
+  if (!counterAcceptable(passkey.counter, newCounter))
+    return { ok: false, reason: 'counter', presented: newCounter, stored: passkey.counter };
   return { ok: true, newCounter, backedUp };
 }

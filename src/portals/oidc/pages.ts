@@ -1,7 +1,7 @@
 import type { HubContext } from '../../web/context.ts';
 import { escapeHtml, html, trustedHtml } from '../../web/html.ts';
 import { fmt } from '../../web/i18n.ts';
-import { pageHtml } from '../../web/layout.ts';
+import { pageHtml, renderContinue as continuePage } from '../../web/layout.ts';
 import { oidcText } from './messages.ts';
 
 /**
@@ -25,15 +25,7 @@ function send(ctx: HubContext, title: string, main: ReturnType<typeof html>, sta
 /** "You are being taken to …": ends a redirect chain that began with a form, then goes on. */
 export function renderContinue(ctx: HubContext, url: string, portal: string): void {
   const t = oidcText(ctx.state.lang);
-  send(
-    ctx,
-    t.continueTitle,
-    html`<h1>${t.continueTitle}</h1>
-      <p>${fmt(t.continueText, { portal })}</p>
-      <p><a class="button" href="${url}" id="weiter">${fmt(t.continueLink, { portal })}</a></p>`,
-    200,
-    url,
-  );
+  continuePage(ctx, { url, title: t.continueTitle, text: fmt(t.continueText, { portal }), button: fmt(t.continueLink, { portal }) });
 }
 
 /** RP-initiated logout: asks whether to end the Servicekonto session as well. */

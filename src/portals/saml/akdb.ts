@@ -1,5 +1,5 @@
 import type { Element } from '@xmldom/xmldom';
-import { attr, childNamed, childrenNamed, elementChildren, parseBoolean, textOf, XmlRefusal } from './xml/parse.ts';
+import { attr, childNamed, childrenNamed, elementChildren, parseBoolean, textOf, XmlRefusal } from '../../core/xml-read.ts';
 
 /**
  * The AKDB request extension (`akdb:AuthenticationRequest`, BundID interface description

@@ -42,7 +42,7 @@ import {
 } from './sso.ts';
 import { NS } from './xml/build.ts';
 import { BINDING } from './xml/metadata.ts';
-import { attr, childNamed, childrenNamed, is, parseDateTime, parseXml, textOf } from './xml/parse.ts';
+import { attr, childNamed, childrenNamed, is, parseDateTime, parseXml, textOf } from '../../core/xml-read.ts';
 import { logoutRequest, logoutResponse, STATUS, type Status } from './xml/protocol.ts';
 import { unsigned, type Signable } from './xml/build.ts';
 import { signEnveloped } from './xml/sign.ts';

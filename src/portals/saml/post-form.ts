@@ -1,6 +1,6 @@
 import type { HubContext } from '../../web/context.ts';
-import { escapeHtml, html } from '../../web/html.ts';
-import { pageHtml, renderPage } from '../../web/layout.ts';
+import { html } from '../../web/html.ts';
+import { renderPage } from '../../web/layout.ts';
 import { CONTENT_SECURITY_POLICY } from '../../web/security-headers.ts';
 
 /**
@@ -42,30 +42,4 @@ export function renderAutoPost(ctx: HubContext, post: AutoPost): void {
   ctx.set('Content-Security-Policy', autoPostPolicy(post.action));
 }
 
-export interface Continue {
-  readonly url: string;
-  readonly title: string;
-  readonly text: string;
-  readonly button: string;
-}
-
-/**
- * A page that moves the browser on to `url` (a signed HTTP-Redirect message to a portal) by
- * `<meta http-equiv="refresh">`, with a link for a browser that does not follow it. Chromium holds
- * every redirect of a navigation that a form started to that form page's `form-action 'self'`,
- * so a redirect off the hub straight after "Abmelden" (or after a logout message posted to a
- * portal) is blocked; a refresh from a page of the hub's own is a new navigation that no form
- * started. No script is needed.
- */
-export function renderContinue(ctx: HubContext, c: Continue): void {
-  ctx.status = 200;
-  ctx.type = 'text/html; charset=utf-8';
-  ctx.set('Cache-Control', 'no-store');
-  const page = pageHtml(ctx, {
-    title: c.title,
-    main: html`<h1>${c.title}</h1>
-      <p>${c.text}</p>
-      <p><a class="button" href="${c.url}">${c.button}</a></p>`,
-  }).value;
-  ctx.body = page.replace('</head>', `<meta http-equiv="refresh" content="0; url=${escapeHtml(c.url)}" /></head>`);
-}
+export { renderContinue, type Continue } from '../../web/layout.ts';

@@ -6,7 +6,7 @@ import { ConfigError, type ConfigProblem } from '../../core/errors.ts';
 import { NS } from './xml/build.ts';
 import { RSA_OAEP_11, RSA_OAEP_MGF1P, type EncryptionRecipient } from './xml/encrypt.ts';
 import { BINDING, SAML2_PROTOCOL } from './xml/metadata.ts';
-import { attr, childNamed, childrenNamed, is, parseBoolean, parseDateTime, parseXml, textOf, XmlRefusal } from './xml/parse.ts';
+import { attr, childNamed, childrenNamed, is, parseBoolean, parseDateTime, parseXml, textOf, XmlRefusal } from '../../core/xml-read.ts';
 
 /**
  * The portals' SAML SP metadata: read once at start from the files the operator placed (named in

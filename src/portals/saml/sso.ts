@@ -14,7 +14,7 @@ import { isComparison, planLevel, type AnswerVocabulary, type Comparison } from 
 import type { ServiceProvider, SpIndex } from './sp-metadata.ts';
 import { NS } from './xml/build.ts';
 import { BINDING } from './xml/metadata.ts';
-import { attr, childNamed, childrenNamed, is, parseBoolean, parseDateTime, parseXml, textOf, XmlRefusal } from './xml/parse.ts';
+import { attr, childNamed, childrenNamed, is, parseBoolean, parseDateTime, parseXml, textOf, XmlRefusal } from '../../core/xml-read.ts';
 import { NAMEID_FORMAT, STATUS, type Status } from './xml/protocol.ts';
 import { verifyRootSignature } from './xml/verify.ts';
 import type { Loa } from '../../core/loa.ts';

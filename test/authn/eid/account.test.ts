@@ -208,6 +208,37 @@ test.serial('an account without password sets one only after a fresh eID login, 
   t.is((await login(new Client(h.url), 'klaus')).status, 200);
 });
 
+test.serial(
+  'changing the password of an account with a card needs the card too, which then replaces the current password (DECISIONS 14)',
+  async (t) => {
+    const c = new Client(h.url);
+    await login(c, 'erika2');
+    let page = await c.get('/konto/passwort');
+    t.true(page.url.includes('/konto/ausweis-bestaetigen?aktion=setPassword'), page.url);
+    // A direct post with the right current password is refused the same way.
+    page = await c.post('/konto/passwort', {
+      _csrf: page.root.querySelector('input[name=_csrf]')!.getAttribute('value')!,
+      currentPassword: GOOD_PASSWORD,
+      password: 'Herbst2026!',
+      passwordRepeat: 'Herbst2026!',
+    });
+    t.true(page.url.includes('/konto/ausweis-bestaetigen'));
+    t.is((await login(new Client(h.url), 'erika2', 'Herbst2026!')).status, 401, 'nothing changed');
+
+    await c.get('/konto/passwort');
+    await c.submit({}, '/konto/ausweis-bestaetigen');
+    page = await chooseCard(c, 'erika-neu');
+    t.true(page.url.endsWith('/konto/passwort'), page.url);
+    t.falsy(page.root.querySelector('#f-currentPassword'), 'the card stands in for the current password');
+    page = await c.submit({ password: 'Herbst2026!', passwordRepeat: 'Herbst2026!' });
+    t.regex(page.text, /Ihr Passwort wurde geändert/);
+    t.true((await login(new Client(h.url), 'erika2', 'Herbst2026!')).url.endsWith('/konto'));
+    // Put it back for the tests that follow.
+    await c.get('/konto/passwort');
+    await c.submit({ password: GOOD_PASSWORD, passwordRepeat: GOOD_PASSWORD });
+  },
+);
+
 test.serial('deleting an account with a card needs a fresh eID login and then leaves nothing behind in any table', async (t) => {
   const c = new Client(h.url);
   await login(c, 'klaus');

@@ -11,6 +11,8 @@ export function onCardPage(page: Page): boolean {
 }
 
 export async function chooseCard(c: Client, card: string, options: { deselect?: readonly string[]; cancel?: boolean } = {}): Promise<Page> {
+  // The hub hands the browser to the eID-Client with a page that moves on by itself.
+  if (c.page && !onCardPage(c.page)) await c.followRefresh();
   const page = c.page;
   if (!page || !onCardPage(page)) throw new Error(`not on the card page: ${page?.url} ${page?.status} ${page?.text.slice(0, 300)}`);
   const fields: Record<string, string> = { karte: card, aktion: options.cancel ? 'abbrechen' : 'auslesen' };

@@ -147,7 +147,8 @@ test.serial('deselecting required data is impossible, deselecting optional data 
 test.serial('the RefreshAddress works once, only in the browser that started, and only with its secret', async (t) => {
   const victim = new Client(h.url);
   await victim.get('/anmelden');
-  const toClient = await victim.submit({}, '/anmelden/ausweis');
+  await victim.submit({}, '/anmelden/ausweis');
+  const toClient = (await victim.followRefresh())!;
   const tcTokenUrl = new URL(toClient.url).searchParams.get('tcTokenURL')!;
   // The card page fetched the TC Token; its RefreshAddress comes back on the redirect.
   const res = await fetch(new URL('/eID-Client/karte', toClient.url), {

@@ -122,7 +122,7 @@ process.stdout.write(
 // Incoming: parse + verify a signed HTTP-POST AuthnRequest (node-saml as the portal) on one DOM.
 const { SAML } = await import('@node-saml/node-saml');
 const { parse: parseHtml } = await import('node-html-parser');
-const { parseXml } = await import('../../../src/portals/saml/xml/parse.ts');
+const { parseXml } = await import('../../../src/core/xml-read.ts');
 const { verifyRootSignature } = await import('../../../src/portals/saml/xml/verify.ts');
 const { SignedXml } = await import('xml-crypto');
 const { verify } = await import('node:crypto');

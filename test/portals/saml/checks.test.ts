@@ -4,7 +4,7 @@ import test from 'ava';
 import { SignedXml } from 'xml-crypto';
 import type { HubError } from '../../../src/core/errors.ts';
 import { readRedirect, verifyRedirectSignature } from '../../../src/portals/saml/redirect-binding.ts';
-import { parseXml, XmlRefusal, parseDateTime, parseBoolean } from '../../../src/portals/saml/xml/parse.ts';
+import { parseXml, XmlRefusal, parseDateTime, parseBoolean } from '../../../src/core/xml-read.ts';
 import { verifyRootSignature } from '../../../src/portals/saml/xml/verify.ts';
 import { spKeyPair, type KeyPair } from './helpers.ts';
 

@@ -3,11 +3,11 @@ import test from 'ava';
 import fc from 'fast-check';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import { decrypt } from 'xml-encryption';
-import { escapeXml } from '../../../src/portals/saml/xml/escape.ts';
+import { escapeXml } from '../../../src/core/xml-escape.ts';
 import { el, textEl, unsigned, type Xml } from '../../../src/portals/saml/xml/build.ts';
 import { encryptAssertion, RSA_OAEP_11, RSA_OAEP_MGF1P } from '../../../src/portals/saml/xml/encrypt.ts';
 import { entityDescriptor, idpRole, BINDING } from '../../../src/portals/saml/xml/metadata.ts';
-import { parseXml } from '../../../src/portals/saml/xml/parse.ts';
+import { parseXml } from '../../../src/core/xml-read.ts';
 import {
   assertion,
   logoutRequest,

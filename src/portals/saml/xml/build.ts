@@ -1,4 +1,4 @@
-import { escapeXml } from './escape.ts';
+import { escapeXml } from '../../../core/xml-escape.ts';
 
 /**
  * Elements written directly in Exclusive XML Canonicalization form (exc-c14n, no comments):

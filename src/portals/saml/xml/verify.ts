@@ -4,7 +4,7 @@ import { ExclusiveCanonicalization } from 'xml-crypto';
 import { HubError } from '../../../core/errors.ts';
 import { digest, digestAlgorithm, ENVELOPED, EXC_C14N, signatureAlgorithm, verifySignature } from '../algorithms.ts';
 import { NS } from './build.ts';
-import { allElements, attr, childNamed, elementChildren, is, textOf } from './parse.ts';
+import { allElements, attr, childNamed, elementChildren, is, textOf } from '../../../core/xml-read.ts';
 
 /**
  * Verifies the enveloped XML signature of a message element (an AuthnRequest sent by HTTP-POST)
