@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { selfDeclared, type AttributeName, type Attributes, type AttributeValue } from '../core/attributes.ts';
 import { DAY, MINUTE, type Clock } from '../core/clock.ts';
-import { usernameKey, type PersonalData } from '../core/personal-data.ts';
+import { PERSONAL_FIELDS, usernameKey, type PersonalData } from '../core/personal-data.ts';
 import type { Mailer, MailMessage } from '../mail/mailer.ts';
 import {
   deleteAccountRows,
@@ -91,6 +91,31 @@ export interface RegistrationChoice {
   render(ctx: HubContext): Html;
 }
 
+/**
+ * A choice another module offers at registration (the Postkorb checkbox, DECISIONS 6): a checkbox
+ * on the credentials step, a line on the review page, and work in the registration's transaction
+ * when the citizen ticked it.
+ */
+export interface RegistrationOption {
+  /** Field name of the checkbox and the id the registration carries in `options`. */
+  readonly name: string;
+  readonly order: number;
+  label(lang: Lang): string;
+  /** Shown under the checkbox. */
+  hint(lang: Lang): string;
+  /** Runs in the registration's transaction once the account row exists. */
+  apply(trx: Queryable, accountId: string): Promise<void>;
+}
+
+/**
+ * Attributes another module keeps for an account (the Postkorb handle). They join the stored
+ * ones in `attributes()`; a stored value of a name a source owns is never used.
+ */
+export interface AttributeSource {
+  readonly names: readonly AttributeName[];
+  read(accountId: string): Promise<Attributes>;
+}
+
 /** A registration whose personal data were verified elsewhere (an ID card) and are stored as they are. */
 export interface VerifiedRegistration {
   readonly username: string;
@@ -101,6 +126,8 @@ export interface VerifiedRegistration {
   readonly lang: Lang;
   /** Runs in the registration's transaction once the account row exists (e.g. binding the card). */
   readonly link: (trx: Queryable, accountId: string) => Promise<void>;
+  /** Names of the registration options the citizen ticked. */
+  readonly options?: readonly string[];
 }
 
 export interface Registration {
@@ -108,6 +135,8 @@ export interface Registration {
   readonly username: string;
   readonly passwordHash: string;
   readonly lang: Lang;
+  /** Names of the registration options the citizen ticked. */
+  readonly options?: readonly string[];
 }
 
 export type RegistrationResult =
@@ -138,19 +167,7 @@ export function personalAttributes(p: PersonalData): Partial<Record<AttributeNam
 /** The form values of an account's attributes. */
 export function personalDataOf(attributes: Attributes): Partial<Record<keyof PersonalData, string>> {
   const out: Partial<Record<keyof PersonalData, string>> = {};
-  for (const key of [
-    'givenName',
-    'familyName',
-    'dateOfBirth',
-    'placeOfBirth',
-    'street',
-    'postalCode',
-    'locality',
-    'email',
-    'deMail',
-    'birthName',
-    'doctoralDegree',
-  ] as const) {
+  for (const key of PERSONAL_FIELDS) {
     const v = attributes[key];
     if (v) out[key] = v.value;
   }
@@ -168,6 +185,9 @@ export class AccountService {
   private readonly authenticatorList: AuthenticatorSection[] = [];
   private readonly gates: ActionGate[] = [];
   private readonly choices: RegistrationChoice[] = [];
+  private readonly optionList: RegistrationOption[] = [];
+  private readonly attributeSources: AttributeSource[] = [];
+  private readonly deletePageList: AccountSection[] = [];
   private readonly outgoing = new Set<Promise<void>>();
 
   constructor(
@@ -247,6 +267,34 @@ export class AccountService {
     return this.choices;
   }
 
+  addRegistrationOption(option: RegistrationOption): void {
+    this.optionList.push(option);
+    this.optionList.sort((a, b) => a.order - b.order);
+  }
+
+  get registrationOptions(): readonly RegistrationOption[] {
+    return this.optionList;
+  }
+
+  /** Runs the ticked options in the registration's transaction; unknown names are ignored. */
+  private async applyRegistrationOptions(trx: Queryable, accountId: string, chosen: readonly string[] | undefined): Promise<void> {
+    for (const option of this.optionList) if (chosen?.includes(option.name)) await option.apply(trx, accountId);
+  }
+
+  addAttributeSource(source: AttributeSource): void {
+    this.attributeSources.push(source);
+  }
+
+  /** A section of the page "Servicekonto löschen" (e.g. the Postkorb's download before it is gone). */
+  addDeletePageSection(section: AccountSection): void {
+    this.deletePageList.push(section);
+    this.deletePageList.sort((a, b) => a.order - b.order);
+  }
+
+  get deletePageSections(): readonly AccountSection[] {
+    return this.deletePageList;
+  }
+
   /** The keyed hash audit rows use for an account (DECISIONS 6). */
   accountRef(accountId: string): string {
     return keyedHash(this.hmacKey, 'account', accountId);
@@ -298,8 +346,20 @@ export class AccountService {
     return findAccountById(this.db, id);
   }
 
-  attributes(accountId: string): Promise<Attributes> {
-    return readAttributes(this.db, accountId);
+  /** The stored attributes, joined by those of the registered sources (e.g. the Postkorb handle). */
+  async attributes(accountId: string): Promise<Attributes> {
+    const stored = await readAttributes(this.db, accountId);
+    if (this.attributeSources.length === 0) return stored;
+    const out: Partial<Record<AttributeName, AttributeValue>> = { ...stored };
+    for (const source of this.attributeSources) {
+      const values = await source.read(accountId);
+      for (const name of source.names) {
+        const v = values[name];
+        if (v === undefined) delete out[name];
+        else out[name] = v;
+      }
+    }
+    return out;
   }
 
   isUsernameTaken(username: string): Promise<boolean> {
@@ -332,51 +392,18 @@ export class AccountService {
   // ---- registration --------------------------------------------------------------------
 
   async register(r: Registration): Promise<RegistrationResult> {
-    const now = this.clock.now();
-    const id = randomUUID();
-    const pendingUntil = now + this.settings.confirmationMs;
-    const account: Account = {
-      id,
-      username: r.username,
-      usernameKey: usernameKey(r.username),
-      passwordHash: r.passwordHash,
-      status: 'pending',
-      email: r.personal.email,
-      emailKey: emailKey(r.personal.email),
-      demailKey: r.personal.deMail ? emailKey(r.personal.deMail) : null,
-      locale: r.lang,
-      createdAt: now,
-      confirmedAt: null,
-      pendingUntil,
-      updatedAt: now,
-    };
-    let token: string;
-    try {
-      token = await this.db.transaction(async (trx) => {
-        if (await isUsernameTaken(trx, account.usernameKey)) throw new Conflict('usernameTaken');
-        if (account.demailKey && (await isDeMailTaken(trx, account.demailKey))) throw new Conflict('deMailTaken');
-        const attributes = Object.fromEntries(Object.entries(personalAttributes(r.personal)).filter(([, v]) => v !== null)) as Attributes;
-        await insertAccount(trx, account, attributes);
-        await this.audit(trx, 'account.registered', id);
-        return createToken(trx, { accountId: id, purpose: 'confirm', now, expiresAt: pendingUntil });
-      });
-    } catch (err) {
-      if (err instanceof Conflict) return { ok: false, problem: err.problem };
-      // Lost a race for the username or De-Mail address against a parallel registration.
-      if (isUniqueViolation(err)) {
-        return { ok: false, problem: (await isUsernameTaken(this.db, account.usernameKey)) ? 'usernameTaken' : 'deMailTaken' };
-      }
-      throw err;
-    }
-    const mailSent = await this.trySend(
-      confirmRegistrationMail(
-        this.mailContext(r.lang, account.email),
-        account.username,
-        this.link('/registrieren/bestaetigen', token),
-        pendingUntil,
-      ),
+    const demailKey = r.personal.deMail ? emailKey(r.personal.deMail) : null;
+    const attributes = Object.fromEntries(Object.entries(personalAttributes(r.personal)).filter(([, v]) => v !== null)) as Attributes;
+    return this.createPending(
+      { username: r.username, passwordHash: r.passwordHash, email: r.personal.email, demailKey, lang: r.lang, attributes },
+      {
+        before: async (trx) => {
+          if (demailKey && (await isDeMailTaken(trx, demailKey))) throw new Conflict('deMailTaken');
+        },
+        after: (trx, id) => this.applyRegistrationOptions(trx, id, r.options),
+      },
+      'deMailTaken',
     );
-    return { ok: true, accountId: id, mailSent };
   }
 
   /**
@@ -387,19 +414,48 @@ export class AccountService {
   async registerVerified(
     r: VerifiedRegistration,
   ): Promise<{ ok: true; accountId: string; mailSent: boolean } | { ok: false; problem: 'usernameTaken' | 'linkTaken' }> {
+    return this.createPending(
+      {
+        username: r.username,
+        passwordHash: r.passwordHash,
+        email: r.email,
+        demailKey: null,
+        lang: r.lang,
+        attributes: { ...r.attributes, email: selfDeclared(r.email) },
+      },
+      {
+        after: async (trx, id) => {
+          await r.link(trx, id);
+          await this.applyRegistrationOptions(trx, id, r.options);
+        },
+      },
+      'linkTaken',
+    );
+  }
+
+  /**
+   * Both registrations: a pending account and its confirmation token in one transaction (with the
+   * caller's checks before and its own rows after the insert), then the confirmation mail. A unique index that
+   * refuses the insert (a parallel registration won the race) becomes `usernameTaken` or `other`.
+   */
+  private async createPending<P extends string>(
+    a: { username: string; passwordHash: string | null; email: string; demailKey: string | null; lang: Lang; attributes: Attributes },
+    steps: { before?: (trx: Queryable) => Promise<void>; after?: (trx: Queryable, accountId: string) => Promise<void> },
+    other: P,
+  ): Promise<{ ok: true; accountId: string; mailSent: boolean } | { ok: false; problem: 'usernameTaken' | P }> {
     const now = this.clock.now();
     const id = randomUUID();
     const pendingUntil = now + this.settings.confirmationMs;
     const account: Account = {
       id,
-      username: r.username,
-      usernameKey: usernameKey(r.username),
-      passwordHash: r.passwordHash,
+      username: a.username,
+      usernameKey: usernameKey(a.username),
+      passwordHash: a.passwordHash,
       status: 'pending',
-      email: r.email,
-      emailKey: emailKey(r.email),
-      demailKey: null,
-      locale: r.lang,
+      email: a.email,
+      emailKey: emailKey(a.email),
+      demailKey: a.demailKey,
+      locale: a.lang,
       createdAt: now,
       confirmedAt: null,
       pendingUntil,
@@ -409,21 +465,22 @@ export class AccountService {
     try {
       token = await this.db.transaction(async (trx) => {
         if (await isUsernameTaken(trx, account.usernameKey)) throw new Conflict('usernameTaken');
-        await insertAccount(trx, account, { ...r.attributes, email: selfDeclared(r.email) });
-        await r.link(trx, id);
+        await steps.before?.(trx);
+        await insertAccount(trx, account, a.attributes);
+        await steps.after?.(trx, id);
         await this.audit(trx, 'account.registered', id);
         return createToken(trx, { accountId: id, purpose: 'confirm', now, expiresAt: pendingUntil });
       });
     } catch (err) {
-      if (err instanceof Conflict) return { ok: false, problem: 'usernameTaken' };
+      if (err instanceof Conflict) return { ok: false, problem: err.problem === 'usernameTaken' ? 'usernameTaken' : other };
       if (isUniqueViolation(err)) {
-        return { ok: false, problem: (await isUsernameTaken(this.db, account.usernameKey)) ? 'usernameTaken' : 'linkTaken' };
+        return { ok: false, problem: (await isUsernameTaken(this.db, account.usernameKey)) ? 'usernameTaken' : other };
       }
       throw err;
     }
     const mailSent = await this.trySend(
       confirmRegistrationMail(
-        this.mailContext(r.lang, account.email),
+        this.mailContext(a.lang, account.email),
         account.username,
         this.link('/registrieren/bestaetigen', token),
         pendingUntil,

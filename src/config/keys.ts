@@ -22,6 +22,8 @@ import { ConfigError, type ConfigProblem } from '../core/errors.ts';
  * Files in the keys folder (PKCS#8 PEM keys, PEM certificates):
  *
  *   hmac.key                         32+ random bytes, base64: keyed hashes (audit, throttle)
+ *   pseudonym.key                    32+ random bytes, base64: per-portal pseudonyms of federated
+ *                                    logins that keep no account (DECISIONS 8); never a signing key
  *   saml-signing.pem / .crt          signs SAML messages and the hub's metadata
  *   saml-signing.next.pem / .crt     published in metadata before it is used (rollover)
  *   saml-encryption.pem / .crt       partners encrypt assertions to it
@@ -48,6 +50,12 @@ export interface KeySlot {
 export interface HubKeys {
   /** Secret for keyed hashes: audit references and throttle keys hold no clear identifiers. */
   readonly hmacKey: Buffer;
+  /**
+   * Secret of the per-portal pseudonyms of federated logins without an account here
+   * (DECISIONS 8): HMAC over partner, partner NameID and portal sector. Rotating it changes
+   * those pseudonyms, so it is kept like the data it stands for.
+   */
+  readonly pseudonymKey: Buffer;
   readonly saml: {
     readonly signing: KeySlot;
     readonly signingNext?: KeySlot;
@@ -84,8 +92,15 @@ export function generatePem(alg: SigningAlg): string {
   return pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-/** A self-signed certificate for an RSA key, valid ten years (only the key inside matters). */
-export async function selfSignedCertificate(privateKey: KeyObject, commonName: string): Promise<string> {
+/**
+ * A self-signed certificate for an RSA key, valid ten years (only the key inside matters where
+ * metadata pins keys; TLS uses need the extensions).
+ */
+export async function selfSignedCertificate(
+  privateKey: KeyObject,
+  commonName: string,
+  options: { readonly subject?: string; readonly extensions?: x509.Extension[] } = {},
+): Promise<string> {
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const priv = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), algorithm, false, ['sign']);
@@ -101,11 +116,12 @@ export async function selfSignedCertificate(privateKey: KeyObject, commonName: s
     serialNumber: randomBytes(8)
       .toString('hex')
       .replace(/^[89a-f]/, '1'),
-    name: `CN=${commonName}`,
+    name: options.subject ?? `CN=${commonName}`,
     notBefore: new Date(now.getTime() - 60_000),
     notAfter: new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000),
     signingAlgorithm: algorithm,
     keys: { privateKey: priv as unknown as CryptoKey, publicKey: pub as unknown as CryptoKey },
+    ...(options.extensions ? { extensions: options.extensions } : {}),
   });
   return cert.toString('pem');
 }
@@ -241,6 +257,14 @@ export async function loadHubKeys(dir: string, options: LoadKeysOptions): Promis
     if (hmacKey.length < 32) problem('hmac.key', 'must hold at least 32 random bytes, base64-encoded');
   }
 
+  let pseudonymKey: Buffer | undefined;
+  const pseudonymText = current('pseudonym.key', () => randomBytes(32).toString('base64') + '\n');
+  if (pseudonymText !== undefined) {
+    pseudonymKey = Buffer.from(pseudonymText.trim(), 'base64');
+    if (pseudonymKey.length < 32) problem('pseudonym.key', 'must hold at least 32 random bytes, base64-encoded');
+    else if (hmacKey?.equals(pseudonymKey)) problem('pseudonym.key', 'must differ from hmac.key');
+  }
+
   const samlSigningText = current('saml-signing.pem', () => generatePem('RS256'));
   const samlSigning = samlSigningText === undefined ? undefined : await slot('saml-signing.pem', samlSigningText, 'RS256', true);
   const samlSigningNext = await optional('saml-signing.next.pem', 'RS256', true);
@@ -270,10 +294,11 @@ export async function loadHubKeys(dir: string, options: LoadKeysOptions): Promis
     }
   }
 
-  if (problems.length > 0 || !hmacKey || !samlSigning || !samlEnc || oidcSigning.length !== 2) throw new ConfigError(problems);
+  if (problems.length > 0 || !hmacKey || !pseudonymKey || !samlSigning || !samlEnc || oidcSigning.length !== 2) throw new ConfigError(problems);
   return {
     keys: {
       hmacKey,
+      pseudonymKey,
       saml: {
         signing: samlSigning,
         ...(samlSigningNext ? { signingNext: samlSigningNext } : {}),

@@ -480,23 +480,32 @@ export class Login {
     }
   }
 
-  renderLoggedOut(ctx: HubContext, unreachable: readonly string[]): void {
-    const t = loginText(ctx.state.lang);
-    renderPage(ctx, {
-      title: t.loggedOutTitle,
-      main: html`<h1>${t.loggedOutTitle}</h1>
-        <p>${t.loggedOutText}</p>
-        ${
-          unreachable.length > 0
-            ? html`<div class="error-summary" role="alert">
-                <p>${t.unreachable}</p>
-                <ul>
-                  ${unreachable.map((name) => html`<li>${name}</li>`)}
-                </ul>
-              </div>`
-            : ''
-        }
-        <p><a class="button" href="/anmelden">${t.loginAgain}</a></p>`,
-    });
+  renderLoggedOut(ctx: HubContext, unreachable: readonly string[], back?: { url: string; portal: string }): void {
+    renderLoggedOutPage(ctx, unreachable, back);
   }
+}
+
+/** After a logout: parties that could not be told, and the way back (to a portal that asked, or to log in). */
+export function renderLoggedOutPage(ctx: HubContext, unreachable: readonly string[], back?: { url: string; portal: string }): void {
+  const t = loginText(ctx.state.lang);
+  renderPage(ctx, {
+    title: t.loggedOutTitle,
+    main: html`<h1>${t.loggedOutTitle}</h1>
+      <p>${t.loggedOutText}</p>
+      ${
+        unreachable.length > 0
+          ? html`<div class="error-summary" role="alert">
+              <p>${t.unreachable}</p>
+              <ul>
+                ${unreachable.map((name) => html`<li>${name}</li>`)}
+              </ul>
+            </div>`
+          : ''
+      }
+      ${
+        back
+          ? html`<p><a class="button" href="${back.url}">${fmt(t.backToPortal, { portal: back.portal })}</a></p>`
+          : html`<p><a class="button" href="/anmelden">${t.loginAgain}</a></p>`
+      }`,
+  });
 }

@@ -22,6 +22,7 @@ export const loginText = defineMessages(
     unreachable:
       'Diese Online-Dienste konnten nicht über die Abmeldung benachrichtigt werden. Bitte melden Sie sich dort selbst ab oder schließen Sie den Browser:',
     loginAgain: 'Erneut anmelden',
+    backToPortal: 'Zurück zu „{portal}“',
   },
   {
     title: 'Log in',
@@ -41,5 +42,6 @@ export const loginText = defineMessages(
     loggedOutText: 'You have been logged out.',
     unreachable: 'These online services could not be told about the logout. Please log out there yourself or close the browser:',
     loginAgain: 'Log in again',
+    backToPortal: 'Back to "{portal}"',
   },
 );

@@ -1,16 +1,9 @@
 import 'reflect-metadata';
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  webcrypto,
-  X509Certificate,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { selfSignedCertificate } from '../../config/keys.ts';
 import { ConfigError, type ConfigProblem } from '../../core/errors.ts';
 
 /**
@@ -72,17 +65,6 @@ function generateRsaPem(): string {
 
 /** A self-signed certificate for a development key: server or client purpose, loopback names. */
 export async function developmentCertificate(privateKey: KeyObject, commonName: string, purpose: 'server' | 'client'): Promise<string> {
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  const priv = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), algorithm, false, ['sign']);
-  const pub = await webcrypto.subtle.importKey(
-    'spki',
-    createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
-    algorithm,
-    true,
-    ['verify'],
-  );
-  const now = Date.now();
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
@@ -97,16 +79,7 @@ export async function developmentCertificate(privateKey: KeyObject, commonName: 
       ]),
     );
   }
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01' + randomBytes(8).toString('hex'),
-    name: `CN=${commonName}, O=Servicekonto development`,
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 10 * 365 * 24 * 3600 * 1000),
-    signingAlgorithm: algorithm,
-    keys: { privateKey: priv as unknown as CryptoKey, publicKey: pub as unknown as CryptoKey },
-    extensions,
-  });
-  return cert.toString('pem');
+  return selfSignedCertificate(privateKey, commonName, { subject: `CN=${commonName}, O=Servicekonto development`, extensions });
 }
 
 /** Every certificate in a PEM file, in order. */

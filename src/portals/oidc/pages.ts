@@ -3,6 +3,7 @@ import { escapeHtml, html, trustedHtml } from '../../web/html.ts';
 import { fmt } from '../../web/i18n.ts';
 import { pageHtml, renderContinue as continuePage } from '../../web/layout.ts';
 import { oidcText } from './messages.ts';
+import { renderLoggedOutPage } from '../../login/login.ts';
 
 /**
  * The edge's pages, in the hub's page frame. No script: a page that must move the browser on by
@@ -49,22 +50,5 @@ export function renderLogoutQuestion(ctx: HubContext, portal: string | undefined
 
 /** After a logout: parties that could not be told, and the way back to the portal. */
 export function renderLoggedOut(ctx: HubContext, unreachable: readonly string[], back: { url: string; portal: string } | undefined): void {
-  const t = oidcText(ctx.state.lang);
-  send(
-    ctx,
-    t.loggedOutTitle,
-    html`<h1>${t.loggedOutTitle}</h1>
-      <p>${t.loggedOutText}</p>
-      ${
-        unreachable.length > 0
-          ? html`<div class="error-summary" role="alert">
-              <p>${t.unreachable}</p>
-              <ul>
-                ${unreachable.map((name) => html`<li>${name}</li>`)}
-              </ul>
-            </div>`
-          : ''
-      }
-      ${back ? html`<p><a class="button" href="${back.url}">${fmt(t.backToPortal, { portal: back.portal })}</a></p>` : ''}`,
-  );
+  renderLoggedOutPage(ctx, unreachable, back);
 }
