@@ -3,6 +3,7 @@
  * CPU time. Started by scripts/bench.ts with the folder of the run as argument; prints its URL
  * as one JSON line and answers `cpu` messages with process.cpuUsage().
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -14,6 +15,10 @@ const spMetadataFile = process.argv[4];
 if (!dir || !port || !spMetadataFile) throw new Error('usage: bench-hub <dir> <port> <sp-metadata-file>');
 mkdirSync(dir, { recursive: true });
 const portalsFile = path.join(dir, 'portals.yaml');
+// The Postkorb scenario: the bench portal may send, with a client of its own (it is SAML-only).
+const postkorbSecret = randomBytes(32).toString('base64url');
+const postkorbSecretFile = path.join(dir, 'postkorb.secret');
+writeFileSync(postkorbSecretFile, `${postkorbSecret}\n`, { mode: 0o600 });
 writeFileSync(
   portalsFile,
   [
@@ -23,6 +28,13 @@ writeFileSync(
     '    attributes: [givenName, familyName, dateOfBirth, email]',
     '    saml:',
     `      metadataFile: ${JSON.stringify(spMetadataFile)}`,
+    '    postkorb:',
+    '      senderName: Bench-Behörde',
+    '      rateLimit: { max: 1000000, windowMinutes: 1 }',
+    '      client:',
+    '        clientId: bench-postkorb',
+    '        tokenEndpointAuthMethod: client_secret_basic',
+    `        clientSecretFile: ${JSON.stringify(postkorbSecretFile)}`,
     '',
   ].join('\n'),
 );
@@ -59,4 +71,4 @@ process.on('message', (m) => {
   if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
   if (m === 'stop') void hub.close().then(() => process.exit(0));
 });
-process.stdout.write(`${JSON.stringify({ url, certificatePem: hub.keys.saml.signing.certificatePem })}\n`);
+process.stdout.write(`${JSON.stringify({ url, certificatePem: hub.keys.saml.signing.certificatePem, postkorbSecret })}\n`);

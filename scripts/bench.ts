@@ -9,7 +9,11 @@
  * its CPU time is read from that process. The brokered scenario (portal → hub → partner → hub →
  * portal) joins when the federation edge exists.
  *
- *   BENCH_N=400 BENCH_CONCURRENCY=4 npm run bench       (DATABASE_URL=postgres://… for PostgreSQL)
+ * Scenario "Postkorb": the portal's server delivers messages with a 100 KB PDF attachment to a
+ * citizen's Postkorb (client credentials token, JSON with base64, the content check, one
+ * transaction with the attachment's bytes, the delivery record and the notice); messages/s.
+ *
+ *   BENCH_N=400 BENCH_POSTKORB_N=200 BENCH_CONCURRENCY=4 npm run bench   (DATABASE_URL=postgres://… for PostgreSQL)
  */
 import { fork } from 'node:child_process';
 import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
@@ -23,9 +27,11 @@ import { Client } from '../test/helpers/client.ts';
 import { GOOD_PASSWORD, personalData } from '../test/helpers/citizen.ts';
 import { freePort } from '../test/helpers/hub.ts';
 import { Outbox } from '../test/helpers/outbox.ts';
+import { pdf } from '../test/mailbox/bed.ts';
 
 const N = Number(process.env.BENCH_N ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const POSTKORB_N = Number(process.env.BENCH_POSTKORB_N ?? 200);
 
 function perSecond(run: () => void, ms = 1500): number {
   let n = 0;
@@ -79,7 +85,11 @@ const first = await new Promise<string>((resolve, reject) => {
   rl.once('line', resolve);
   child.once('exit', (code) => reject(new Error(`bench hub exited with ${code}`)));
 });
-const { url: hubUrl, certificatePem } = JSON.parse(first) as { url: string; certificatePem: string };
+const {
+  url: hubUrl,
+  certificatePem,
+  postkorbSecret,
+} = JSON.parse(first) as { url: string; certificatePem: string; postkorbSecret: string };
 const askCpu = (): Promise<NodeJS.CpuUsage> =>
   new Promise((resolve) => {
     child.once('message', (m) => resolve((m as { cpu: NodeJS.CpuUsage }).cpu));
@@ -153,6 +163,62 @@ try {
 
   const logins = latencies.length;
   const hubCpuPerLogin = (cpuMs(after) - cpuMs(before)) / logins;
+
+  // ---- Postkorb: messages with a 100 KB PDF ----
+  await c.get('/postkorb');
+  await c.submit({}, '/postkorb/erstellen');
+  const handle = (await c.get('/postkorb')).root.querySelector('main code')?.textContent.trim() ?? '';
+  if (!/^[0-9a-f-]{36}$/.test(handle)) throw new Error('the bench citizen has no Postkorb handle');
+  const tokenRes = await fetch(`${hubUrl}/oidc/token`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Basic ${Buffer.from(`bench-postkorb:${postkorbSecret}`).toString('base64')}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials&scope=postkorb',
+  });
+  const accessToken = ((await tokenRes.json()) as { access_token?: string }).access_token;
+  if (!accessToken) throw new Error(`no Postkorb token (${tokenRes.status})`);
+  const body = JSON.stringify({
+    subject: 'Bescheid',
+    text: 'Sehr geehrte Damen und Herren,\n\nanbei der Bescheid.',
+    reference: 'BENCH-1',
+    level: 'substantial',
+    attachments: [{ fileName: 'Bescheid.pdf', contentType: 'application/pdf', content: pdf('Bench', 100 * 1024).toString('base64') }],
+  });
+  let key = 0;
+  const deliver = async (): Promise<number> => {
+    const t0 = performance.now();
+    const res = await fetch(`${hubUrl}/api/postkorb/v1/mailboxes/${handle}/messages`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${accessToken}`,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': `bench-${process.pid}-${key++}`,
+      },
+      body,
+    });
+    const answer = await res.text();
+    if (res.status !== 201) throw new Error(`Postkorb delivery failed (${res.status}): ${answer.slice(0, 200)}`);
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < 10; i++) await deliver(); // warm up
+  const postkorbBefore = await askCpu();
+  const postkorbLatencies: number[] = [];
+  const postkorbStarted = performance.now();
+  let remaining = POSTKORB_N;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (remaining > 0) {
+        remaining--;
+        postkorbLatencies.push(await deliver());
+      }
+    }),
+  );
+  const postkorbWallMs = performance.now() - postkorbStarted;
+  const postkorbAfter = await askCpu();
+  const messages = postkorbLatencies.length;
+  postkorbLatencies.sort((a, b) => a - b);
   const floorMs = 2 * (1000 / sign3072) + 1000 / verify3072;
   latencies.sort((a, b) => a - b);
   const lines = [
@@ -171,6 +237,11 @@ try {
     `  crypto floor per login    ${floorMs.toFixed(2)} ms  (2 RSA-3072 signatures + 1 verification)`,
     `  ratio CPU / floor         ${(hubCpuPerLogin / floorMs).toFixed(2)}×   (DESIGN target ≤ 2×)`,
     `  logins/s per core vs RSA-2048 signatures/s   ${(1000 / hubCpuPerLogin / sign2048).toFixed(3)}`,
+    '',
+    `Postkorb delivery (JSON with a 100 KB PDF in base64, content check, one transaction; ${messages} messages):`,
+    `  messages delivered/s with a 100 KB attachment   ${((messages / postkorbWallMs) * 1000).toFixed(1)}`,
+    `  latency p50 / p99         ${percentile(postkorbLatencies, 50).toFixed(1)} ms / ${percentile(postkorbLatencies, 99).toFixed(1)} ms`,
+    `  hub CPU per message       ${((cpuMs(postkorbAfter) - cpuMs(postkorbBefore)) / messages).toFixed(2)} ms`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 } finally {

@@ -22,7 +22,12 @@ import { Login } from './login/login.ts';
 import { createDemoPortal } from './demo/app.ts';
 import { prepareDemo } from './demo/prepare.ts';
 import { consentSection, registerConsentRoutes } from './login/consent.ts';
+import { registerStepUpRoutes } from './login/step-up.ts';
+import { createMailbox, POSTKORB_NAVIGATION, type MailboxModule } from './mailbox/index.ts';
 import { createSamlEdge } from './portals/saml/edge.ts';
+import { createFederation, type Federation } from './federation/index.ts';
+import { FederatedAccounts } from './accounts/federated.ts';
+import { loadTrust, type TrustRegistry } from './config/trust.ts';
 import { createOidcEdge } from './portals/oidc/edge.ts';
 import { loadPortals, type PortalRegistry, type TrustReloadParticipant } from './config/portals.ts';
 import { deleteConsents } from './store/consents.ts';
@@ -81,6 +86,9 @@ export interface Hub {
   readonly mailer: Mailer;
   readonly scheduler: Scheduler;
   readonly log: Logger;
+  /** Other states' accounts (src/federation). */
+  readonly federation: Federation;
+  readonly trust: () => TrustRegistry;
   /** The eID module (and its simulator), when eid.enabled. */
   readonly eid: EidModule | undefined;
   /** Starts listening; resolves with the address in use. */
@@ -146,7 +154,10 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     log,
   );
 
-  configureFrame({ operatorName: config.web.operatorName });
+  configureFrame({
+    operatorName: config.web.operatorName,
+    ...(config.postkorb.enabled ? { accountLinks: [POSTKORB_NAVIGATION] } : {}),
+  });
   const web = createWebApp({
     store,
     clock,
@@ -157,8 +168,8 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     session: { cookieName: config.session.cookieName, anonymousIdleMs: config.session.anonymousIdleMinutes * MINUTE },
     // Protocol endpoints that another party posts to carry no CSRF token of ours.
     csrfExemptPrefixes: ['/saml/'],
-    // oidc-provider reads its own request bodies.
-    untouchedBodyPrefixes: ['/oidc/'],
+    // oidc-provider reads its own request bodies; so does the Postkorb sending API (JSON, bearer tokens, no CSRF).
+    untouchedBodyPrefixes: ['/oidc/', '/api/postkorb/'],
   });
 
   // The demo portal's metadata and secret must exist before the portals file that names them is read.
@@ -166,8 +177,11 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   const readPortals = (): PortalRegistry =>
     loadPortals({ root, file: config.federation.portalsFile, ...(options.env ? { env: options.env } : {}), production });
   let portals = readPortals();
+  // Other states' accounts (src/federation): federation/trust.yaml, checked like the portals file.
+  const readTrust = (): TrustRegistry => loadTrust({ root, file: config.federation.trustFile, production, now: clock.now() });
+  let trust = readTrust();
   const reloadParticipants: TrustReloadParticipant[] = [];
-  const login = new Login({ accounts, portals: () => portals, db: store.db, clock, log });
+  const login = new Login({ accounts, portals: () => portals, db: store.db, clock, log, pseudonymKey: keys.pseudonymKey });
   accounts.onSessionsEnded((ended) => login.notifyEndedSessions(ended));
   accounts.addDeletionStep(async (trx, account) => {
     await deleteConsents(trx, account.id);
@@ -212,11 +226,36 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     log,
   });
   login.addMethod(pass.method);
+  // Other states' accounts (src/federation): "Anmelden mit anderem deutschen Nutzerkonto", the
+  // hub as SAML SP towards them, federated accounts (link_accounts) or none (DECISIONS 8).
+  const federated = new FederatedAccounts(store.db, clock, keys.hmacKey, (id) => accounts.accountRef(id), log);
+  const federation: Federation = createFederation({
+    login,
+    accounts,
+    federated,
+    trust,
+    db: store.db,
+    clock,
+    log,
+    keys,
+    config,
+    production,
+  });
+  login.addMethod(federation.method);
+  await federation.start();
 
   const router = web.router;
   const startedAt = clock.now();
   registerHealth(router, store, { version: version(root), startedAt }, async () => ({
-    trust: { portalsFile: config.federation.portalsFile, version: portals.version, portals: portals.portals.length },
+    trust: {
+      portalsFile: config.federation.portalsFile,
+      version: portals.version,
+      portals: portals.portals.length,
+      trustFile: config.federation.trustFile,
+      trustVersion: trust.version,
+      partners: trust.partners.length,
+      partnersUsable: trust.partners.filter((p) => federation.metadata.current(p.id) !== undefined).length,
+    },
     logins: await portalLoginCounts(store.db, clock.now()),
   }));
   registerStartPage(router);
@@ -227,16 +266,29 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   // "Meine Authentifizierungsmittel": the page shell and the password; eID and Pass add their sections.
   registerAuthenticatorsPage(router, { accounts, passwordLoa: config.login.passwordLoa });
   login.registerRoutes(router);
+  // Step-up for the hub's own pages (a Postkorb message that needs a higher level).
+  registerStepUpRoutes(router, login);
   registerConsentRoutes(router, consentDeps);
   registerPasswordRoutes(router, passwordDeps);
   eid?.registerRoutes(router);
   pass.registerRoutes(router);
+  federation.registerRoutes(router);
 
   // ---- portal edges (each registers with login and mounts its routes) ----
   // SAML 2.0 IdP for portals (src/portals/saml): metadata, SSO, single logout.
   const samlEdge = await (async () => {
     try {
-      return createSamlEdge({ login, portals: () => portals, db: store.db, clock, keys, log, config, production });
+      return createSamlEdge({
+        login,
+        portals: () => portals,
+        db: store.db,
+        clock,
+        keys,
+        log,
+        config,
+        production,
+        sp: { acsUrl: federation.endpoints.acsUrl, sloUrl: federation.endpoints.sloUrl },
+      });
     } catch (err) {
       // Bad portal metadata stops the start; what was opened above must not keep the process alive.
       await eid?.close();
@@ -271,6 +323,29 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
   oidcEdge.registerRoutes(router);
   web.app.use(oidcEdge.middleware);
 
+  // ---- Postkorb (src/mailbox): the citizen's pages and the sending API for portals ----
+  // Its bearer tokens come from the OIDC edge's token endpoint, checked through the edge's port.
+  const mailbox: MailboxModule | undefined = config.postkorb.enabled
+    ? createMailbox({
+        settings: config.postkorb,
+        accounts,
+        login,
+        portals: () => portals,
+        verifier: oidcEdge.accessTokenVerifier,
+        db: store.db,
+        clock,
+        mailer,
+        hmacKey: keys.hmacKey,
+        publicUrl: config.server.publicUrl,
+        operatorName: config.web.operatorName,
+        log,
+      })
+    : undefined;
+  if (mailbox) {
+    mailbox.registerRoutes(router);
+    web.app.use(mailbox.api);
+  }
+
   web.finish();
 
   const scheduler = new Scheduler(store.db, clock, log, [
@@ -282,14 +357,18 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     { name: 'purge-replay-cache', run: () => purgeReplayCache(store.db, clock.now()) },
     { name: 'purge-oidc-models', run: () => oidcEdge.purgeExpired() },
     { name: 'purge-passkey-enrolments', run: () => pass.purgeExpired() },
+    ...federation.jobs,
+    ...(mailbox?.jobs ?? []),
   ]);
 
   let server: Server | undefined;
   let demoServer: Server | undefined;
   async function reloadTrust(): Promise<TrustReloadResult> {
     let next: PortalRegistry;
+    let nextTrust: TrustRegistry;
     try {
       next = readPortals();
+      nextTrust = readTrust();
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       const problems = err.problems.map(formatConfigProblem);
@@ -306,10 +385,18 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         return { ok: false, problems };
       }
     }
+    const federationCommit = await federation.prepareReload(nextTrust);
     portals = next;
+    trust = nextTrust;
     for (const commit of commits) commit();
-    log.info({ version: next.version, portals: next.portals.length }, 'trust configuration reloaded');
-    return { ok: true, version: next.version };
+    federationCommit();
+    log.info(
+      { version: next.version, portals: next.portals.length, trustVersion: nextTrust.version, partners: nextTrust.partners.length },
+      'trust configuration reloaded',
+    );
+    // New partners' metadata is fetched at once, not at the next job run.
+    federation.refreshSoon();
+    return { ok: true, version: `${next.version}+${nextTrust.version}` };
   }
 
   return {
@@ -326,6 +413,8 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     scheduler,
     log,
     eid,
+    federation,
+    trust: () => trust,
     async listen() {
       const s = web.app.listen(config.server.port, config.server.host);
       server = s;
@@ -365,6 +454,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
         });
       }
       await eid?.close();
+      await federation.close();
       await accounts.settled();
       mailer.close();
       await store.close();

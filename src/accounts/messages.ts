@@ -163,6 +163,8 @@ export const accountText = defineMessages(
     personalSection: 'Persönliche Daten',
     credentialsSection: 'Zugangsdaten',
     passwordSet: 'festgelegt (wird nicht angezeigt)',
+    optionYes: 'ja',
+    optionNo: 'nein',
     notGiven: '—',
     save: 'Sichern',
     registeredTitle: 'Fast geschafft: Bitte bestätigen Sie Ihre E-Mail-Adresse',
@@ -280,6 +282,8 @@ export const accountText = defineMessages(
     personalSection: 'Personal data',
     credentialsSection: 'Credentials',
     passwordSet: 'set (not shown)',
+    optionYes: 'yes',
+    optionNo: 'no',
     notGiven: '—',
     save: 'Save',
     registeredTitle: 'Almost done: please confirm your e-mail address',
@@ -381,6 +385,8 @@ const ATTRIBUTE_LABELS: Readonly<Record<Lang, Readonly<Record<AttributeName, str
     artisticName: 'Ordens- oder Künstlername',
     documentType: 'Ausweisart',
     issuingState: 'Ausstellender Staat',
+    postkorbHandle: 'Postkorb-Handle (Adresse Ihres Postkorbs für Nachrichten von Behörden)',
+    foreignId: 'Kennung in Ihrem Nutzerkonto eines anderen Landes',
   },
   en: {
     givenName: 'Given name(s)',
@@ -400,6 +406,8 @@ const ATTRIBUTE_LABELS: Readonly<Record<Lang, Readonly<Record<AttributeName, str
     artisticName: 'Religious or artistic name',
     documentType: 'Document type',
     issuingState: 'Issuing state',
+    postkorbHandle: 'Postkorb handle (the address of your Postkorb for messages from authorities)',
+    foreignId: "Identifier in your other state's account",
   },
 };
 

@@ -291,15 +291,18 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
   // ---- Servicekonto löschen ------------------------------------------------------------
 
   /** `confirmed`: a fresh strong login (the ID card) stands in for re-entering the password. */
-  const renderDelete = (ctx: HubContext, errors: Errors, confirmed = false): void => {
+  const renderDelete = async (ctx: HubContext, account: Account, errors: Errors, confirmed = false): Promise<void> => {
     const lang = ctx.state.lang;
     const t = accountText(lang);
+    // What other modules want said before everything is gone (the Postkorb's download).
+    const sections = await Promise.all(accounts.deletePageSections.map((s) => s.render(ctx, account)));
     renderPage(ctx, {
       title: t.deleteTitle,
       status: errors.length > 0 ? 400 : 200,
       main: html`<h1>${t.deleteTitle}</h1>
         ${errorSummary(frameText(lang).errorSummaryTitle, errors)}
         <p>${t.deleteIntro}</p>
+        ${sections}
         <form method="post" action="/konto/loeschen" novalidate>
           ${csrfField(ctx)}
           ${confirmed ? html`<p>${t.deleteConfirmedByAuthn}</p>` : field({ name: 'currentPassword', label: t.deleteConfirmLabel, type: 'password', required: true, autocomplete: 'current-password', maxlength: 128, error: errors[0]?.message })}
@@ -311,9 +314,10 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
   };
 
   router.get('/konto/loeschen', requireLogin, async (ctx) => {
-    const gate = await accounts.gateAction(ctx, await currentAccount(ctx, accounts), 'deleteAccount');
+    const account = await currentAccount(ctx, accounts);
+    const gate = await accounts.gateAction(ctx, account, 'deleteAccount');
     if (gate.kind === 'redirect') return ctx.redirect(gate.url);
-    renderDelete(ctx, [], gate.kind === 'confirmed');
+    await renderDelete(ctx, account, [], gate.kind === 'confirmed');
   });
 
   router.post('/konto/loeschen', requireLogin, async (ctx) => {
@@ -323,7 +327,7 @@ export function registerAccountRoutes(router: HubRouter, deps: AccountPageDeps):
     const gate = await accounts.gateAction(ctx, account, 'deleteAccount');
     if (gate.kind === 'redirect') return ctx.redirect(gate.url);
     if (gate.kind !== 'confirmed' && !(await confirmPassword(ctx, account, ctx.state.form.get('currentPassword')))) {
-      return renderDelete(ctx, [{ field: 'currentPassword', message: t.wrongPassword }]);
+      return renderDelete(ctx, account, [{ field: 'currentPassword', message: t.wrongPassword }]);
     }
     await accounts.deleteAccount(account);
     ctx.state.session.destroy();

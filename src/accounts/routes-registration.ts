@@ -21,7 +21,8 @@ import { frameText } from '../web/messages.ts';
 import { accountText, fieldLabel, passwordRuleText, problemText, type AccountField } from './messages.ts';
 import { hashPassword } from './passwords.ts';
 import { errorList, personalFields } from './personal-form.ts';
-import type { AccountService, RegistrationChoice } from './service.ts';
+import type { AccountService, RegistrationChoice, RegistrationOption } from './service.ts';
+import type { FormFields } from '../web/form-body.ts';
 import type { Throttles } from './throttles.ts';
 
 /**
@@ -36,6 +37,8 @@ interface Draft {
   personal?: PersonalData;
   username?: string;
   passwordHash?: string;
+  /** Registration options ticked (e.g. "Postkorb erstellen"). */
+  options?: string[];
 }
 
 export interface RegistrationDeps {
@@ -107,7 +110,34 @@ function renderStep1(
   });
 }
 
-function renderStep2(ctx: HubContext, username: string, errors: { field: AccountField; message: string }[]): void {
+/** The checkboxes of the registration options (another module's, e.g. "Postkorb erstellen"). */
+export function registrationOptionFields(ctx: HubContext, options: readonly RegistrationOption[], chosen: readonly string[]): Html {
+  const lang = ctx.state.lang;
+  return html`${options.map((o) => checkbox({ name: o.name, label: o.label(lang), hint: o.hint(lang), checked: chosen.includes(o.name) }))}`;
+}
+
+/** The registration options ticked in a posted form. */
+export function chosenOptions(form: FormFields, options: readonly RegistrationOption[]): string[] {
+  return options.filter((o) => form.get(o.name) === 'yes').map((o) => o.name);
+}
+
+/** The review page's lines for the registration options. */
+export function reviewOptions(lang: Lang, options: readonly RegistrationOption[], chosen: readonly string[]): Html {
+  const t = accountText(lang);
+  return html`${options.map(
+    (o) =>
+      html`<dt>${o.label(lang)}</dt>
+        <dd>${chosen.includes(o.name) ? t.optionYes : t.optionNo}</dd>`,
+  )}`;
+}
+
+function renderStep2(
+  ctx: HubContext,
+  username: string,
+  errors: { field: AccountField; message: string }[],
+  options: readonly RegistrationOption[] = [],
+  chosen: readonly string[] = [],
+): void {
   const lang = ctx.state.lang;
   const t = accountText(lang);
   const err = (f: AccountField): string | undefined => errors.find((e) => e.field === f)?.message;
@@ -129,6 +159,7 @@ function renderStep2(ctx: HubContext, username: string, errors: { field: Account
           required: true,
           error: err('privacy'),
         })}
+        ${registrationOptionFields(ctx, options, chosen)}
         <div class="actions">
           <a class="button secondary" href="/registrieren">${t.back}</a>
           <button type="submit" class="primary">${t.next}</button>
@@ -182,7 +213,7 @@ export function registerRegistrationRoutes(router: HubRouter, deps: Registration
   router.get('/registrieren/zugangsdaten', (ctx) => {
     const draft = draftOf(ctx);
     if (!draft.personal) return ctx.redirect('/registrieren');
-    renderStep2(ctx, draft.username ?? '', takeProblem(ctx));
+    renderStep2(ctx, draft.username ?? '', takeProblem(ctx), accounts.registrationOptions, draft.options ?? []);
   });
 
   router.post('/registrieren/zugangsdaten', async (ctx) => {
@@ -202,11 +233,12 @@ export function registerRegistrationRoutes(router: HubRouter, deps: Registration
     else if (repeat !== password)
       errors.push({ field: 'passwordRepeat', message: problemText(lang, 'passwordRepeat', 'passwordMismatch') });
     if (ctx.state.form.get('privacy') !== 'yes') errors.push({ field: 'privacy', message: problemText(lang, 'privacy', 'privacyConsent') });
+    const options = chosenOptions(ctx.state.form, accounts.registrationOptions);
     if (errors.length > 0) {
-      renderStep2(ctx, username, errors);
+      renderStep2(ctx, username, errors, accounts.registrationOptions, options);
       return;
     }
-    ctx.state.session.set(DRAFT, { ...draft, username, passwordHash: await hashPassword(password) });
+    ctx.state.session.set(DRAFT, { ...draft, username, passwordHash: await hashPassword(password), options });
     ctx.redirect('/registrieren/pruefen');
   });
 
@@ -232,6 +264,7 @@ export function registerRegistrationRoutes(router: HubRouter, deps: Registration
           <dd>${draft.username}</dd>
           <dt>${fieldLabel(lang, 'password')}</dt>
           <dd>${t.passwordSet}</dd>
+          ${reviewOptions(lang, accounts.registrationOptions, draft.options ?? [])}
         </dl>
         <p>
           <a href="/registrieren/zugangsdaten">${t.change}<span class="visually-hidden">: ${t.credentialsSection}</span></a>
@@ -248,7 +281,13 @@ export function registerRegistrationRoutes(router: HubRouter, deps: Registration
     const draft = draftOf(ctx);
     if (!draft.personal || !draft.username || !draft.passwordHash) return ctx.redirect('/registrieren');
     await throttles.takeOrThrow('registrationAddress', ctx.state.clientIp);
-    const result = await accounts.register({ personal: draft.personal, username: draft.username, passwordHash: draft.passwordHash, lang });
+    const result = await accounts.register({
+      personal: draft.personal,
+      username: draft.username,
+      passwordHash: draft.passwordHash,
+      lang,
+      options: draft.options ?? [],
+    });
     if (!result.ok) {
       // Someone else took the username or De-Mail address since step 2: back to that step.
       const fieldName: AccountField = result.problem === 'usernameTaken' ? 'username' : 'deMail';

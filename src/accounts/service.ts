@@ -729,7 +729,8 @@ export class AccountService {
       return gone;
     });
     await this.sessionsEnded(ended);
-    this.sendInBackground(accountDeletedMail(this.mailContext(account.locale, account.email), account.username));
+    // A federated account (src/accounts/federated.ts) has no address of its own to tell.
+    if (account.email !== '') this.sendInBackground(accountDeletedMail(this.mailContext(account.locale, account.email), account.username));
   }
 
   async verifyAccountPassword(account: Account, password: string): Promise<boolean> {

@@ -294,7 +294,8 @@ export async function loadHubKeys(dir: string, options: LoadKeysOptions): Promis
     }
   }
 
-  if (problems.length > 0 || !hmacKey || !pseudonymKey || !samlSigning || !samlEnc || oidcSigning.length !== 2) throw new ConfigError(problems);
+  if (problems.length > 0 || !hmacKey || !pseudonymKey || !samlSigning || !samlEnc || oidcSigning.length !== 2)
+    throw new ConfigError(problems);
   return {
     keys: {
       hmacKey,

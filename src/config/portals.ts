@@ -71,6 +71,58 @@ const oidcSchema = z
     }
   });
 
+const rateLimitSchema = z.strictObject({
+  max: z.number().int().positive().describe('messages (and status queries) per window'),
+  windowMinutes: z.number().int().positive().describe('window length'),
+});
+
+/** The token-endpoint client of a portal without an oidc section, for the Postkorb sending API only. */
+const postkorbClientSchema = z
+  .strictObject({
+    clientId: z.string().min(1).max(128),
+    tokenEndpointAuthMethod: z
+      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+      .default('private_key_jwt')
+      .describe('how the portal authenticates at the token endpoint (client credentials grant)'),
+    clientSecretEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .optional()
+      .describe('environment variable holding the client secret'),
+    clientSecretFile: z.string().optional().describe('file holding the client secret (first line)'),
+    jwksFile: z.string().optional().describe("the client's public keys (JWKS) for private_key_jwt"),
+  })
+  .superRefine((o, ctx) => {
+    const secret = o.clientSecretEnv !== undefined || o.clientSecretFile !== undefined;
+    if (o.tokenEndpointAuthMethod.startsWith('client_secret_') && !secret) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientSecretEnv'],
+        message: `${o.tokenEndpointAuthMethod} needs clientSecretEnv or clientSecretFile`,
+      });
+    }
+    if (o.tokenEndpointAuthMethod === 'private_key_jwt' && o.jwksFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['jwksFile'], message: 'private_key_jwt needs jwksFile' });
+    }
+  });
+
+const senderNameSchema = z.union(
+  [z.string().min(1).max(100), z.strictObject({ de: z.string().min(1).max(100), en: z.string().min(1).max(100) })],
+  { error: 'one name (1 to 100 characters), or a name for de and for en' },
+);
+
+/** The Postkorb (src/mailbox): a portal with this section may send messages to citizens' Postkorb. */
+const postkorbSchema = z.strictObject({
+  senderName: senderNameSchema.describe(
+    'the sending authority as citizens see it in the Postkorb and in the notice mail (one name, or de and en); a message cannot choose its own',
+  ),
+  enabled: z.boolean().default(true).describe('false: keep the entry but refuse messages (403)'),
+  rateLimit: rateLimitSchema.optional().describe('overrides postkorb.ratePerPortal of the hub configuration'),
+  client: postkorbClientSchema
+    .optional()
+    .describe('the client for the token endpoint, for a portal without an oidc section (a portal with one sends with its oidc client)'),
+});
+
 const portalSchema = z
   .strictObject({
     id,
@@ -81,9 +133,31 @@ const portalSchema = z
     sector: id.optional().describe('pairwise identifier sector; portals of one sector see the same pseudonym (default: the id)'),
     saml: samlSchema.optional(),
     oidc: oidcSchema.optional(),
+    postkorb: postkorbSchema.optional().describe('may send messages to the Postkorb of citizens (src/mailbox)'),
   })
   .superRefine((p, ctx) => {
     if (!p.saml && !p.oidc) ctx.addIssue({ code: 'custom', path: [], message: 'a portal needs a saml or an oidc section (or both)' });
+    if (p.postkorb && !p.oidc && !p.postkorb.client) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['postkorb'],
+        message: 'a portal without an oidc section needs postkorb.client (its client for the token endpoint)',
+      });
+    }
+    if (p.postkorb?.client && p.oidc) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['postkorb', 'client'],
+        message: 'this portal sends with its oidc client; remove postkorb.client',
+      });
+    }
+    if (p.postkorb && p.oidc?.tokenEndpointAuthMethod === 'none') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['oidc', 'tokenEndpointAuthMethod'],
+        message: 'a public client (none) cannot use the client credentials grant the Postkorb needs',
+      });
+    }
   });
 
 // Entries are checked one by one, so a broken entry does not hide the problems of the others.
@@ -91,6 +165,17 @@ const portalsFileSchema = z.strictObject({ portals: z.array(z.unknown()).default
 
 export type PortalSaml = z.infer<typeof samlSchema>;
 export type PortalOidc = z.infer<typeof oidcSchema>;
+export type PostkorbClient = z.infer<typeof postkorbClientSchema>;
+
+export interface PortalPostkorb {
+  /** What the citizen sees as the sender. */
+  readonly senderName: { readonly de: string; readonly en: string };
+  readonly enabled: boolean;
+  readonly rateLimit?: { readonly max: number; readonly windowMinutes: number };
+  /** The client whose client credentials tokens may send: the oidc client's id or `client.clientId`. */
+  readonly clientId: string;
+  readonly client?: PostkorbClient & { readonly clientSecret?: string; readonly jwksPath?: string };
+}
 
 export interface PortalConfig {
   readonly id: string;
@@ -101,6 +186,7 @@ export interface PortalConfig {
   readonly sector: string;
   readonly saml?: PortalSaml & { readonly metadataPath: string };
   readonly oidc?: PortalOidc & { readonly clientSecret?: string; readonly jwksPath?: string };
+  readonly postkorb?: PortalPostkorb;
 }
 
 export class PortalRegistry {
@@ -113,13 +199,17 @@ export class PortalRegistry {
     readonly version = 'none',
   ) {
     this.byIdMap = new Map(portals.map((p) => [p.id, p]));
-    this.byClientId = new Map(portals.filter((p) => p.oidc).map((p) => [p.oidc!.clientId, p]));
+    this.byClientId = new Map([
+      ...portals.filter((p) => p.oidc).map((p) => [p.oidc!.clientId, p] as const),
+      ...portals.filter((p) => p.postkorb?.client).map((p) => [p.postkorb!.client!.clientId, p] as const),
+    ]);
   }
 
   byId(portalId: string): PortalConfig | undefined {
     return this.byIdMap.get(portalId);
   }
 
+  /** The portal of a client of the hub's token endpoint (its oidc client, or its postkorb.client). */
   byOidcClientId(clientId: string): PortalConfig | undefined {
     return this.byClientId.get(clientId);
   }
@@ -175,6 +265,30 @@ export function loadPortals(options: LoadPortalsOptions): PortalRegistry {
   };
   const seenIds = new Map<string, number>();
   const seenClients = new Map<string, number>();
+  /** The secret or key file of a Postkorb client (the oidc section resolves its own below). */
+  const clientCredentials = (
+    o: PostkorbClient,
+    problem: (key: string, message: string) => void,
+  ): { clientSecret?: string; jwksPath?: string } => {
+    let clientSecret: string | undefined;
+    if (o.clientSecretEnv !== undefined) {
+      clientSecret = env[o.clientSecretEnv];
+      if (!clientSecret) problem('clientSecretEnv', `environment variable ${o.clientSecretEnv} is not set`);
+    } else if (o.clientSecretFile !== undefined) {
+      const secretPath = path.resolve(options.root, o.clientSecretFile);
+      if (!existsSync(secretPath)) problem('clientSecretFile', `file not found: ${o.clientSecretFile}`);
+      else clientSecret = readFileSync(secretPath, 'utf8').split('\n')[0]?.trim();
+    }
+    if (clientSecret !== undefined && clientSecret.length < 32) {
+      problem(o.clientSecretEnv ? 'clientSecretEnv' : 'clientSecretFile', 'the client secret must have at least 32 characters');
+    }
+    let jwksPath: string | undefined;
+    if (o.jwksFile !== undefined) {
+      jwksPath = path.resolve(options.root, o.jwksFile);
+      if (!existsSync(jwksPath)) problem('jwksFile', `file not found: ${o.jwksFile}`);
+    }
+    return { ...(clientSecret !== undefined ? { clientSecret } : {}), ...(jwksPath ? { jwksPath } : {}) };
+  };
   entries.forEach(({ index: i, portal: p }) => {
     const base = ['portals', i];
     if (seenIds.has(p.id)) at(source, [...base, 'id'], `duplicate portal id "${p.id}" (also portals.${seenIds.get(p.id)})`);
@@ -230,6 +344,30 @@ export function loadPortals(options: LoadPortalsOptions): PortalRegistry {
       }
       oidc = { ...o, ...(clientSecret !== undefined ? { clientSecret } : {}), ...(jwksPath ? { jwksPath } : {}) };
     }
+    let postkorb: PortalPostkorb | undefined;
+    if (p.postkorb) {
+      const k = p.postkorb;
+      let client: PortalPostkorb['client'];
+      if (k.client) {
+        const kp = [...base, 'postkorb', 'client'];
+        if (seenClients.has(k.client.clientId))
+          at(
+            source,
+            [...kp, 'clientId'],
+            `duplicate client id "${k.client.clientId}" (also portals.${seenClients.get(k.client.clientId)})`,
+          );
+        seenClients.set(k.client.clientId, i);
+        client = { ...k.client, ...clientCredentials(k.client, (key, message) => at(source, [...kp, key], message)) };
+      }
+      const senderName = typeof k.senderName === 'string' ? { de: k.senderName, en: k.senderName } : k.senderName;
+      postkorb = {
+        senderName,
+        enabled: k.enabled,
+        ...(k.rateLimit ? { rateLimit: k.rateLimit } : {}),
+        clientId: client?.clientId ?? p.oidc?.clientId ?? '',
+        ...(client ? { client } : {}),
+      };
+    }
     out.push({
       id: p.id,
       name: p.name,
@@ -239,6 +377,7 @@ export function loadPortals(options: LoadPortalsOptions): PortalRegistry {
       sector: p.sector ?? p.id,
       ...(saml ? { saml } : {}),
       ...(oidc ? { oidc } : {}),
+      ...(postkorb ? { postkorb } : {}),
     });
   });
   if (cross.length > 0) throw new ConfigError([...cross].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));

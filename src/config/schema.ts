@@ -65,6 +65,22 @@ export const hubConfigSchema = z.strictObject({
         .min(1)
         .default('federation/portals.yaml')
         .describe('the portals (SAML SPs, OIDC clients) allowed to log citizens in'),
+      trustFile: z
+        .string()
+        .min(1)
+        .default('federation/trust.yaml')
+        .describe("other states' accounts (and later the eIDAS node) citizens may log in with: metadata source, pinned certificates, maps"),
+      fetchTimeoutSeconds: duration('longest wait for a partner metadata download').default(15),
+      maxMetadataMegabytes: z.number().int().min(1).max(200).default(20).describe('largest partner metadata document accepted'),
+      requestMinutes: duration("how long a citizen may take at the partner before the hub's request to it lapses").default(30),
+      statusPollSeconds: duration(
+        'how often each hub process looks in the store for metadata another process fetched (the fetch itself runs in one process)',
+      ).default(30),
+      choiceCookieName: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/)
+        .default('skh_konto_wahl')
+        .describe('cookie that remembers the last partner chosen in "Anmelden mit anderem deutschen Nutzerkonto"'),
     })
     .prefault({}),
   saml: z
@@ -198,6 +214,30 @@ export const hubConfigSchema = z.strictObject({
           requireSignedRequests: z.boolean().default(true).describe('refuse requests without a valid WS-Security signature of the hub'),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  postkorb: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('offer the Postkorb: its pages, the registration checkbox, the sending API for portals with a postkorb section'),
+      noticeDelayMinutes: z
+        .number()
+        .int()
+        .min(0)
+        .max(60)
+        .default(5)
+        .describe('a new message is announced by e-mail this long after it arrived; messages arriving meanwhile share that one e-mail'),
+      idempotencyHours: duration("how long a portal's Idempotency-Key is remembered (the same key then returns the first message)").default(
+        24,
+      ),
+      deliveryRecordDays: duration(
+        'how long the delivery records (delivered, read, deleted; no content) are kept, also after the message is gone',
+      ).default(3 * 365),
+      ratePerPortal: rateRule
+        .default({ max: 600, windowMinutes: 1 })
+        .describe('messages a portal may send (and status queries it may make) per window, unless its entry says otherwise'),
     })
     .prefault({}),
   session: z

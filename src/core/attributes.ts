@@ -22,6 +22,12 @@ export const ATTRIBUTE_NAMES = [
   'artisticName',
   'documentType',
   'issuingState',
+  // The address of the account's Postkorb (src/mailbox), a random UUID; not personal data of the
+  // citizen's, released to portals like an attribute (SAML legacyPostkorbHandle, urn:oid:2.5.4.18).
+  'postkorbHandle',
+  // The citizen's identifier in another state's account (FINK), prefixed with the name of that
+  // account ("HH:…"); stored with a federated account and passed on as the foreign bPK2 is.
+  'foreignId',
 ] as const;
 
 export type AttributeName = (typeof ATTRIBUTE_NAMES)[number];
@@ -33,9 +39,11 @@ export function isAttributeName(value: string): value is AttributeName {
 /**
  * Where a value came from. Self-declared values stay `basic` whatever the session's level
  * (DECISIONS 2); values read from the ID card are `high`; a partner's values carry the level
- * the partner asserted, capped by its trust entry.
+ * the partner asserted, capped by its trust entry. `hub` values were assigned by this hub (the
+ * Postkorb handle): they are as trustworthy as the login that identified the account, so they
+ * travel with the level of the session that releases them (login.deliver).
  */
-export type AttributeSource = 'self' | 'eid' | 'eidas' | `upstream:${string}`;
+export type AttributeSource = 'self' | 'eid' | 'eidas' | 'hub' | `upstream:${string}`;
 
 export interface AttributeValue {
   readonly value: string;
@@ -44,6 +52,19 @@ export interface AttributeValue {
 }
 
 export type Attributes = Readonly<Partial<Record<AttributeName, AttributeValue>>>;
+
+/**
+ * Attributes only this hub assigns (the Postkorb handle of a local account). A value of one of
+ * them from anywhere else (a partner's assertion) is never released: a federated account has no
+ * handle here, and a partner's handle is not passed on.
+ */
+export const HUB_ASSIGNED_ATTRIBUTES: readonly AttributeName[] = ['postkorbHandle'];
+
+/** Whether a value may be released under this name (see HUB_ASSIGNED_ATTRIBUTES). */
+export function isReleasable(name: AttributeName, value: AttributeValue | undefined): value is AttributeValue {
+  if (value === undefined) return false;
+  return !HUB_ASSIGNED_ATTRIBUTES.includes(name) || value.source === 'hub';
+}
 
 /** A value the citizen typed in: always `basic`. */
 export function selfDeclared(value: string): AttributeValue {

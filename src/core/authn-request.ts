@@ -37,6 +37,11 @@ export interface AuthnRequestContext {
   readonly organizationDisplayName?: string | undefined;
   /** Login method ids the portal allows (AKDB AuthnMethods); `undefined` = all. */
   readonly allowedMethods?: readonly string[] | undefined;
+  /**
+   * Set by login when the citizen logged in for this request through a partner that asked their
+   * consent naming this portal (DECISIONS 7): the hub does not ask again.
+   */
+  readonly consentByPartner?: boolean | undefined;
   /** What the edge needs to answer (RelayState, InResponseTo, interaction uid, …). JSON only. */
   readonly edge: Readonly<Record<string, unknown>>;
   readonly createdAt: number;
@@ -44,6 +49,10 @@ export interface AuthnRequestContext {
 
 /** What the citizen agreed to send, as the edge turns it into an assertion or ID token. */
 export interface ReleasedIdentity {
+  /**
+   * The principal: the account, or for a login through a partner without an account here
+   * (DECISIONS 8) the session's random principal, which no table but `sessions` knows.
+   */
   readonly accountId: string;
   /** The level reached in this session (may exceed what was asked). */
   readonly loa: Loa;
@@ -52,7 +61,11 @@ export interface ReleasedIdentity {
   readonly authnInstant: number;
   /** Only the released attributes, each with its own level and source. */
   readonly attributes: Attributes;
-  /** Stable random identifier of the account for this portal's sector (never derived from a key). */
+  /**
+   * Stable random identifier of the account for this portal's sector (never derived from a key);
+   * without an account, the pseudonym computed from partner, NameID and sector with the hub's
+   * pseudonym secret (DECISIONS 8).
+   */
   readonly pairwiseId: string;
   /** Identifies this SSO session towards the portal (SAML SessionIndex, OIDC sid). */
   readonly sessionIndex: string;

@@ -19,6 +19,14 @@ export const ERROR_MEANING: Readonly<Record<HubErrorCode, string>> = {
   saml_replay: 'A SAML message ID was used a second time (the replay cache is shared by all hub processes).',
   oidc_request_invalid:
     'An OpenID Connect request could not be answered to the portal (unknown or disabled client, redirect_uri not registered, bad parameters, expired login); the page names the OAuth error, and nothing was sent to the portal.',
+  federation_partner_unavailable:
+    "Another state's account was chosen that is not configured, disabled, or has no valid metadata (never fetched, expired, refused); `hub trust status` shows why.",
+  federation_unsolicited:
+    'A SAML Response reached /saml/acs for no request this hub sent from this browser (no or unknown RelayState, already used, expired, another browser, or no InResponseTo); nothing was stored.',
+  federation_response_invalid:
+    "A partner's SAML Response failed a check (node-saml or the hub's own: signature by the key in its verified metadata, SHA-1 or AES-CBC not allowed for it, Destination, Audience, Recipient, InResponseTo, time window, replayed assertion, status not Success); nothing was stored.",
+  federation_level_unknown:
+    "A partner answered with an AuthnContextClassRef its trust entry's LoA map does not list; the login fails rather than guess a level.",
   internal: 'An unexpected failure; the log line with the same reference has the stack trace.',
   store_unavailable: 'The database could not be reached.',
 };

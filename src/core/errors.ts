@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   saml_acs_not_registered: { status: 400, expose: true },
   saml_replay: { status: 400, expose: true },
   oidc_request_invalid: { status: 400, expose: true },
+  federation_partner_unavailable: { status: 503, expose: true },
+  federation_unsolicited: { status: 400, expose: true },
+  federation_response_invalid: { status: 403, expose: true },
+  federation_level_unknown: { status: 403, expose: true },
   internal: { status: 500, expose: false },
   store_unavailable: { status: 503, expose: false },
 } as const satisfies Record<string, { status: number; expose: boolean }>;

@@ -16,4 +16,24 @@ export interface Identity {
   /** Epoch milliseconds. */
   readonly authnInstant: number;
   readonly attributes: Attributes;
+  /**
+   * A login through another state's account that keeps no account here (`link_accounts: false`,
+   * DECISIONS 8): `accountId` is undefined, and this is what the per-portal pseudonym is
+   * computed from. It lives in the session only.
+   */
+  readonly federatedSubject?: FederatedSubject | undefined;
+  /**
+   * The partner asked the citizen's consent for the portal of the request this login answers
+   * (its Response said `consent:current-explicit` and its trust entry says `consent: partner`,
+   * DECISIONS 7), so the hub does not ask again for that request.
+   */
+  readonly consentByPartner?: boolean | undefined;
+}
+
+/** Who a partner says the citizen is, for a login without an account here. */
+export interface FederatedSubject {
+  /** The partner's id in federation/trust.yaml. */
+  readonly partnerId: string;
+  /** The NameID the partner sent (its format's value as given). */
+  readonly nameId: string;
 }

@@ -354,7 +354,7 @@ export function createDemoPortal(options: DemoOptions): DemoPortal {
     cookie(ctx, state.name, state.seal({ verifier, nonce, state: st }), 10 * 60_000);
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: `${demoUrl}/oidc/callback`,
-      scope: 'openid profile email address',
+      scope: 'openid profile email address postkorb',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       acr_values: level,

@@ -3,7 +3,7 @@ import type { AccountService } from '../accounts/service.ts';
 import type { AttributeName, Attributes } from '../core/attributes.ts';
 import type { AuthnRequestContext } from '../core/authn-request.ts';
 import type { Clock } from '../core/clock.ts';
-import { listConsents, revokeConsent, saveConsent } from '../store/consents.ts';
+import { listConsents, revokeConsent } from '../store/consents.ts';
 import { auditForAccount } from '../store/audit.ts';
 import type { Db } from '../store/db.ts';
 import type { AccountSection } from '../accounts/routes-account.ts';
@@ -51,17 +51,18 @@ export interface ConsentDeps {
 }
 
 export function registerConsentRoutes(router: HubRouter, deps: ConsentDeps): void {
-  const { login, accounts, db, clock } = deps;
+  const { login, db } = deps;
 
   const load = async (ctx: HubContext, id: string | undefined) => {
     const request = login.findOpenRequest(ctx, id);
-    const accountId = ctx.state.session.accountId;
-    if (!request || !accountId || ctx.state.session.loa === undefined) return undefined;
+    if (!request || ctx.state.session.loa === undefined) return undefined;
     const portal = login.portal(request.portalId);
     if (!portal) return undefined;
-    const all = await accounts.attributes(accountId);
+    // The account's attributes, or those a partner sent for a login without an account here.
+    const all = await login.sessionAttributes(ctx.state.session);
+    if (!all) return undefined;
     const plan = planRelease(portal.attributes, request, all);
-    return { request, portal, accountId, plan, all };
+    return { request, portal, plan, all };
   };
 
   const render = (ctx: HubContext, request: AuthnRequestContext, portalName: string, attributes: Attributes): void => {
@@ -97,7 +98,7 @@ export function registerConsentRoutes(router: HubRouter, deps: ConsentDeps): voi
     if (!found) return login.renderExpired(ctx);
     if (ctx.state.form.get('entscheidung') !== 'ja') return login.fail(ctx, found.request, 'access_denied', 'consent declined');
     if (!found.plan.ok) return login.fail(ctx, found.request, 'attribute_unavailable');
-    await saveConsent(db, found.accountId, found.portal.id, found.plan.names, clock.now());
+    await login.saveSessionConsent(ctx.state.session, found.portal.id, found.plan.names);
     await login.deliver(ctx, found.request, found.portal, pick(found.all, found.plan.names));
   });
 

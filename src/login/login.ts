@@ -1,24 +1,28 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/service.ts';
 import type { PortalConfig, PortalRegistry } from '../config/portals.ts';
 import type { AuthnRequestContext, LoginFailure, LoginOutcome, PortalProtocol, ReleasedIdentity } from '../core/authn-request.ts';
 import type { Clock } from '../core/clock.ts';
-import type { AuthnMethod, Identity } from '../core/identity.ts';
+import type { Attributes } from '../core/attributes.ts';
+import type { AuthnMethod, FederatedSubject, Identity } from '../core/identity.ts';
 import { loaSatisfies, type Loa } from '../core/loa.ts';
+import { currentLevel } from '../core/session-levels.ts';
 import { recordAudit } from '../store/audit.ts';
-import { hasConsent } from '../store/consents.ts';
+import { findConsent, hasConsent, saveConsent } from '../store/consents.ts';
 import type { Db } from '../store/db.ts';
 import { countPortalLogin } from '../store/login-counts.ts';
 import { pairwiseId } from '../store/pairwise.ts';
+import { loadAccountSessions, loadSubjectSessions, type SessionRecord } from '../store/sessions.ts';
 import type { HubRouter } from '../web/app.ts';
 import { safeLocalPath } from '../web/app.ts';
 import type { HubContext } from '../web/context.ts';
-import { RETURN_TO } from '../web/guards.ts';
+import { ACCOUNTLESS_PAGE, RETURN_TO } from '../web/guards.ts';
 import { html, type Html } from '../web/html.ts';
 import { fmt, type Lang } from '../web/i18n.ts';
 import { csrfField, renderPage } from '../web/layout.ts';
-import { levelWord } from '../web/messages.ts';
+import { frameText, levelWord } from '../web/messages.ts';
+import { attributeLabel } from '../accounts/messages.ts';
 import type { Session } from '../web/session.ts';
 import { loginText } from './messages.ts';
 import { planRelease, pick } from './release.ts';
@@ -49,6 +53,8 @@ export interface LoginMethod {
   readonly maxLoa: Loa;
   /** A sentence on what the method gives, shown when it is not offered for a request. */
   describeLimit?(lang: Lang): string;
+  /** False while the method cannot be used at all (no partner state configured): then it is not mentioned. */
+  available?(): boolean;
   render(ctx: HubContext, view: MethodView): Html;
 }
 
@@ -67,8 +73,9 @@ export type LogoutNotice = { readonly kind: 'done'; readonly reached: boolean } 
 
 /** Who started a logout, when a portal did (SAML LogoutRequest, OIDC end_session). */
 export interface LogoutInitiator {
+  /** The portal, or for `upstream` the partner whose LogoutRequest started it. */
   readonly portalId: string;
-  readonly protocol: PortalProtocol;
+  readonly protocol: PortalProtocol | 'upstream';
   readonly edge: Readonly<Record<string, unknown>>;
 }
 
@@ -87,9 +94,38 @@ export interface PortalEdge {
   finishLogout?(ctx: HubContext, initiator: LogoutInitiator, unreachable: readonly string[]): Promise<void>;
 }
 
+/**
+ * The login through another state's account that the session rests on (kept by the federation
+ * edge), so the partner is told at logout too (DECISIONS 5).
+ */
+export interface UpstreamLogin {
+  readonly partnerId: string;
+  /** What the federation edge needs to address the LogoutRequest (NameID, SessionIndex, …). */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** What the federation edge registers to be told of logouts (like PortalEdge.notifyLogout). */
+export interface UpstreamLogout {
+  /** The partner's name, listed when it could not be told. */
+  partnerName(partnerId: string, lang: Lang): string;
+  notifyLogout(ctx: HubContext | undefined, upstream: UpstreamLogin): Promise<LogoutNotice>;
+  /** Answers the partner whose LogoutRequest ended the session, naming parties that could not be told. */
+  finishLogout(ctx: HubContext, initiator: LogoutInitiator, unreachable: readonly string[]): Promise<void>;
+}
+
+/** A login without an account here, as the session keeps it (DECISIONS 8). */
+interface AccountlessIdentity {
+  readonly subject: FederatedSubject;
+  readonly attributes: Attributes;
+  /** Consents given in this session: portal id → attribute names. */
+  readonly consents: Readonly<Record<string, readonly string[]>>;
+}
+
 interface LogoutState {
   pending: Participation[];
   current?: Participation;
+  upstream?: UpstreamLogin;
+  upstreamCurrent?: boolean;
   unreachable: string[];
   initiator?: LogoutInitiator;
 }
@@ -102,6 +138,15 @@ function methodAmr(methodId: string): AuthnMethod {
 }
 const SID = 'sid';
 const PARTICIPATIONS = 'participations';
+const UPSTREAM = 'upstreamLogin';
+const ACCOUNTLESS = 'accountless';
+
+/** Principal ids of logins without an account start with this (account ids are UUIDs). */
+export const ACCOUNTLESS_PREFIX = 'fed-';
+
+export function isAccountlessPrincipal(id: string): boolean {
+  return id.startsWith(ACCOUNTLESS_PREFIX);
+}
 const LOGOUT = 'logout';
 
 export interface LoginDeps {
@@ -110,11 +155,14 @@ export interface LoginDeps {
   readonly db: Db;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The dedicated secret of the per-portal pseudonyms of logins without an account (DECISIONS 8). */
+  readonly pseudonymKey: Buffer;
 }
 
 export class Login {
   private readonly methods: LoginMethod[] = [];
   private readonly edges = new Map<PortalProtocol, PortalEdge>();
+  private upstreamLogout: UpstreamLogout | undefined;
 
   constructor(private readonly deps: LoginDeps) {}
 
@@ -127,6 +175,20 @@ export class Login {
     this.edges.set(edge.protocol, edge);
   }
 
+  /** The federation edge: told when a session that rests on a partner's login ends. */
+  setUpstreamLogout(upstream: UpstreamLogout): void {
+    this.upstreamLogout = upstream;
+  }
+
+  /** Records that the session rests on a partner's login (after `complete`). */
+  recordUpstreamLogin(session: Session, upstream: UpstreamLogin): void {
+    session.set(UPSTREAM, upstream);
+  }
+
+  upstreamLogin(session: Session): UpstreamLogin | undefined {
+    return session.get<UpstreamLogin>(UPSTREAM);
+  }
+
   portal(id: string): PortalConfig | undefined {
     return this.deps.portals().byId(id);
   }
@@ -136,17 +198,21 @@ export class Login {
   }
 
   /** The methods a request allows (AKDB AuthnMethods), all when it names none. */
-  private methodsFor(request: AuthnRequestContext | undefined): LoginMethod[] {
+  private methodsFor(request: Pick<AuthnRequestContext, 'allowedMethods'> | undefined): LoginMethod[] {
     const allowed = request?.allowedMethods;
     return allowed ? this.methods.filter((m) => allowed.includes(m.id)) : this.methods;
   }
 
   /** Methods able to reach `loa`, and the others. */
-  partitionMethods(request: AuthnRequestContext | undefined): { offered: LoginMethod[]; withheld: LoginMethod[] } {
+  partitionMethods(request: Pick<AuthnRequestContext, 'minLoa' | 'allowedMethods'> | undefined): {
+    offered: LoginMethod[];
+    withheld: LoginMethod[];
+  } {
     const min = request?.minLoa;
-    const candidates = this.methodsFor(request);
+    const usable = (m: LoginMethod): boolean => m.available?.() !== false;
+    const candidates = this.methodsFor(request).filter(usable);
     const offered = candidates.filter((m) => min === undefined || loaSatisfies(m.maxLoa, min));
-    return { offered, withheld: this.methods.filter((m) => !offered.includes(m)) };
+    return { offered, withheld: this.methods.filter((m) => usable(m) && !offered.includes(m)) };
   }
 
   // ---- the path ------------------------------------------------------------------------
@@ -178,24 +244,48 @@ export class Login {
 
   /** A method proved who the citizen is: start or raise the session and go on. */
   async complete(ctx: HubContext, identity: Identity, requestId?: string): Promise<void> {
-    if (identity.accountId === undefined) throw new Error('a local login needs an account');
     const session = ctx.state.session;
     const now = this.deps.clock.now();
-    const sameAccount = session.accountId === identity.accountId;
-    session.authenticated(identity.accountId, identity.loa);
-    // The methods behind the current level; a step-up adds to those of the same account.
-    const before = sameAccount ? (session.get<{ methods: AuthnMethod[] }>(AUTHN)?.methods ?? []) : [];
-    session.set(AUTHN, { methods: [...new Set([...before, ...identity.methods])], at: identity.authnInstant });
+    if (identity.accountId !== undefined) {
+      const sameAccount = session.accountId === identity.accountId;
+      session.authenticated(identity.accountId, identity.loa);
+      // The methods behind the current level; a step-up adds to those of the same account.
+      const before = sameAccount ? (session.get<{ methods: AuthnMethod[] }>(AUTHN)?.methods ?? []) : [];
+      session.set(AUTHN, { methods: [...new Set([...before, ...identity.methods])], at: identity.authnInstant });
+      await this.deps.accounts.recordLogin(identity.accountId, { method: identity.methods.join('+'), loa: identity.loa });
+    } else {
+      // Through a partner, keeping nothing here (DECISIONS 8): a new random principal, and the
+      // identity in this session only. Audit rows hold no reference to it.
+      const subject = identity.federatedSubject;
+      if (!subject) throw new Error('a login needs an account or a federated subject');
+      const previous = session.get<AccountlessIdentity>(ACCOUNTLESS);
+      const same = previous !== undefined && previous.subject.partnerId === subject.partnerId && previous.subject.nameId === subject.nameId;
+      const principal =
+        same && session.subject !== undefined ? session.subject : `${ACCOUNTLESS_PREFIX}${randomBytes(18).toString('base64url')}`;
+      const before = same ? (session.get<{ methods: AuthnMethod[] }>(AUTHN)?.methods ?? []) : [];
+      session.authenticatedWithoutAccount(principal, identity.loa);
+      session.set(ACCOUNTLESS, {
+        subject,
+        attributes: identity.attributes,
+        consents: same ? previous.consents : {},
+      } satisfies AccountlessIdentity);
+      session.set(AUTHN, { methods: [...new Set([...before, ...identity.methods])], at: identity.authnInstant });
+      await recordAudit(this.deps.db, {
+        at: now,
+        accountRef: null,
+        event: 'login.succeeded',
+        detail: { method: identity.methods.join('+'), loa: identity.loa, source: identity.source, account: false },
+      });
+    }
     if (session.get<string>(SID) === undefined) session.set(SID, randomBytes(16).toString('base64url'));
-    await this.deps.accounts.recordLogin(identity.accountId, { method: identity.methods.join('+'), loa: identity.loa });
-    this.deps.log.info({ method: identity.methods, loa: identity.loa }, 'login');
+    this.deps.log.info({ method: identity.methods, loa: identity.loa, account: identity.accountId !== undefined }, 'login');
 
     const request = findRequest(session, requestId, now);
     if (!request) {
       ctx.redirect(safeLocalPath(session.take<string>(RETURN_TO), '/konto'));
       return;
     }
-    markAuthenticated(session, request.id);
+    markAuthenticated(session, request.id, identity.consentByPartner === true);
     const reached = session.loa;
     if (reached === undefined || !loaSatisfies(reached, request.minLoa)) {
       const t = loginText(ctx.state.lang);
@@ -208,19 +298,19 @@ export class Login {
       );
       return;
     }
-    await this.proceed(ctx, { ...request, forceAuthn: false });
+    await this.proceed(ctx, { ...request, forceAuthn: false, ...(identity.consentByPartner ? { consentByPartner: true } : {}) });
   }
 
   /** Logged in at a sufficient level: consent if needed, then answer. */
   private async proceed(ctx: HubContext, request: AuthnRequestContext): Promise<void> {
     const session = ctx.state.session;
-    const accountId = session.accountId;
     const portal = this.portal(request.portalId);
-    if (!accountId || !portal) return this.fail(ctx, request, 'access_denied', 'portal or account gone');
-    const attributes = await this.deps.accounts.attributes(accountId);
+    const attributes = await this.sessionAttributes(session);
+    if (!attributes || !portal) return this.fail(ctx, request, 'access_denied', 'portal or account gone');
     const plan = planRelease(portal.attributes, request, attributes);
     if (!plan.ok) return this.fail(ctx, request, 'attribute_unavailable', `missing required ${plan.missing.join(', ')}`);
-    if (!(await hasConsent(this.deps.db, accountId, portal.id, plan.names))) {
+    // DECISIONS 7: the partner asked the citizen, naming this portal; the hub does not ask again.
+    if (!request.consentByPartner && !(await this.sessionHasConsent(session, portal.id, plan.names))) {
       if (request.isPassive) return this.fail(ctx, request, 'access_denied', 'consent needed but request is passive');
       ctx.redirect(`/anmelden/einwilligung?auftrag=${encodeURIComponent(request.id)}`);
       return;
@@ -237,21 +327,22 @@ export class Login {
   ): Promise<void> {
     const session = ctx.state.session;
     const now = this.deps.clock.now();
-    const accountId = session.accountId as string;
+    const accountId = session.accountId;
+    const principal = session.principalId as string;
     const authn = session.get<{ methods: AuthnMethod[]; at: number }>(AUTHN) ?? { methods: [], at: now };
     const identity: ReleasedIdentity = {
-      accountId,
+      accountId: principal,
       loa: session.loa as Loa,
       methods: authn.methods,
       authnInstant: authn.at,
       attributes,
-      pairwiseId: await pairwiseId(this.deps.db, accountId, portal.sector, now),
+      pairwiseId: await this.sessionPseudonym(session, portal.sector, now),
       sessionIndex: session.get<string>(SID) ?? '',
     };
     this.forgetRequest(session, request.id);
     await recordAudit(this.deps.db, {
       at: now,
-      accountRef: this.deps.accounts.accountRef(accountId),
+      accountRef: accountId === undefined ? null : this.deps.accounts.accountRef(accountId),
       event: 'data.released',
       detail: { portal: portal.id, protocol: request.protocol, loa: identity.loa, attributes: Object.keys(attributes) },
     });
@@ -297,8 +388,89 @@ export class Login {
     return session.get<Participation[]>(PARTICIPATIONS) ?? [];
   }
 
+  /** How the citizen of this session authenticated (the methods behind its current level). */
+  sessionMethods(session: Session): readonly AuthnMethod[] {
+    return session.get<{ methods: AuthnMethod[] }>(AUTHN)?.methods ?? [];
+  }
+
   findOpenRequest(ctx: HubContext, id: string | undefined): AuthnRequestContext | undefined {
     return findRequest(ctx.state.session, id, this.deps.clock.now());
+  }
+
+  // ---- the principal: an account, or a login without one (DECISIONS 8) -------------------
+
+  /** The attributes of whoever is logged in: the account's, or what the partner sent for this session. */
+  async sessionAttributes(session: Session): Promise<Attributes | undefined> {
+    if (session.accountId !== undefined) return this.deps.accounts.attributes(session.accountId);
+    if (session.subject !== undefined) return session.get<AccountlessIdentity>(ACCOUNTLESS)?.attributes;
+    return undefined;
+  }
+
+  /** A stored consent for exactly these attributes (in the session, without an account). */
+  async sessionHasConsent(session: Session, portalId: string, names: readonly string[]): Promise<boolean> {
+    if (session.accountId !== undefined) return hasConsent(this.deps.db, session.accountId, portalId, names);
+    const given = session.get<AccountlessIdentity>(ACCOUNTLESS)?.consents[portalId];
+    return given !== undefined && [...new Set(given)].sort().join(',') === [...new Set(names)].sort().join(',');
+  }
+
+  /** Records a consent: in the store for an account, in the session otherwise (nothing is stored). */
+  async saveSessionConsent(session: Session, portalId: string, names: readonly string[]): Promise<void> {
+    if (session.accountId !== undefined) {
+      await saveConsent(this.deps.db, session.accountId, portalId, names, this.deps.clock.now());
+      return;
+    }
+    const current = session.get<AccountlessIdentity>(ACCOUNTLESS);
+    if (current) session.set(ACCOUNTLESS, { ...current, consents: { ...current.consents, [portalId]: [...names] } });
+  }
+
+  /** The identifier a portal's sector sees: the account's pairwise id, or the pseudonym of DECISIONS 8. */
+  async sessionPseudonym(session: Session, sector: string, now: number): Promise<string> {
+    if (session.accountId !== undefined) return pairwiseId(this.deps.db, session.accountId, sector, now);
+    const subject = session.get<AccountlessIdentity>(ACCOUNTLESS)?.subject;
+    if (!subject) throw new Error('no principal in this session');
+    return accountlessPseudonym(this.deps.pseudonymKey, subject, sector);
+  }
+
+  /** The live session rows of a principal (an account's, or the one of a login without an account). */
+  async principalSessions(principalId: string): Promise<SessionRecord[]> {
+    return isAccountlessPrincipal(principalId)
+      ? loadSubjectSessions(this.deps.db, principalId)
+      : loadAccountSessions(this.deps.db, principalId);
+  }
+
+  /**
+   * What edges that issue data later (OpenID Connect userinfo, refresh) need about a principal:
+   * its attributes, its consent for a portal, its identifier for a sector. For a login without
+   * an account they come from its session row, so they end with it.
+   */
+  async principalAttributes(principalId: string): Promise<Attributes | undefined> {
+    if (!isAccountlessPrincipal(principalId)) {
+      const account = await this.deps.accounts.findById(principalId);
+      return account && account.status === 'active' ? this.deps.accounts.attributes(principalId) : undefined;
+    }
+    return this.accountlessOf(principalId).then((a) => a?.attributes);
+  }
+
+  async principalConsent(principalId: string, portalId: string): Promise<readonly string[] | undefined> {
+    if (!isAccountlessPrincipal(principalId)) return (await findConsent(this.deps.db, principalId, portalId))?.attributes;
+    return (await this.accountlessOf(principalId))?.consents[portalId];
+  }
+
+  async principalPseudonym(principalId: string, sector: string, now: number): Promise<string> {
+    if (!isAccountlessPrincipal(principalId)) return pairwiseId(this.deps.db, principalId, sector, now);
+    const accountless = await this.accountlessOf(principalId);
+    if (!accountless) throw new Error('the session of this principal has ended');
+    return accountlessPseudonym(this.deps.pseudonymKey, accountless.subject, sector);
+  }
+
+  private async accountlessOf(principalId: string): Promise<AccountlessIdentity | undefined> {
+    const now = this.deps.clock.now();
+    for (const record of await loadSubjectSessions(this.deps.db, principalId)) {
+      if (currentLevel(record.levels, record.lastSeenAt, now) === undefined) continue;
+      const found = record.data[ACCOUNTLESS] as AccountlessIdentity | undefined;
+      if (found) return found;
+    }
+    return undefined;
   }
 
   // ---- pages ---------------------------------------------------------------------------
@@ -390,6 +562,26 @@ export class Login {
       await this.fail(ctx, request, 'access_denied', 'cancelled by the citizen');
     });
 
+    // A session through a partner without an account here has no account pages (web/guards.ts).
+    router.get(ACCOUNTLESS_PAGE, async (ctx) => {
+      const session = ctx.state.session;
+      const accountless = session.get<AccountlessIdentity>(ACCOUNTLESS);
+      if (session.subject === undefined || !accountless) return ctx.redirect(session.loa === undefined ? '/anmelden' : '/konto');
+      const lang = ctx.state.lang;
+      const t = loginText(lang);
+      const partner = this.upstreamLogout?.partnerName(accountless.subject.partnerId, lang) ?? accountless.subject.partnerId;
+      renderPage(ctx, {
+        title: fmt(t.accountlessTitle, { partner }),
+        main: html`<h1>${fmt(t.accountlessTitle, { partner })}</h1>
+          <p>${fmt(t.accountlessText, { partner })}</p>
+          <p>${fmt(t.accountlessData, { partner })}</p>
+          ${attributeList(lang, accountless.attributes)}
+          <form method="post" action="/abmelden">
+            ${csrfField(ctx)}<button type="submit" class="primary">${frameText(lang).logout}</button>
+          </form>`,
+      });
+    });
+
     router.post('/abmelden', async (ctx) => {
       await this.logout(ctx);
     });
@@ -418,9 +610,11 @@ export class Login {
     const pending = this.participations(session).filter(
       (p) => !(initiator && p.portalId === initiator.portalId && p.protocol === initiator.protocol),
     );
+    // The partner is told too, unless it is the one that asked.
+    const upstream = initiator?.protocol === 'upstream' ? undefined : this.upstreamLogin(session);
     session.restart();
     if (accountId !== undefined) await this.deps.accounts.recordLogout(accountId);
-    const state: LogoutState = { pending, unreachable: [], ...(initiator ? { initiator } : {}) };
+    const state: LogoutState = { pending, unreachable: [], ...(upstream ? { upstream } : {}), ...(initiator ? { initiator } : {}) };
     session.set(LOGOUT, state);
     await this.continueLogout(ctx);
   }
@@ -429,8 +623,13 @@ export class Login {
   async logoutStepDone(ctx: HubContext, reached: boolean): Promise<void> {
     const state = ctx.state.session.get<LogoutState>(LOGOUT);
     if (state?.current && !reached) state.unreachable.push(this.portalName(state.current.portalId, ctx.state.lang));
+    if (state?.upstreamCurrent && state.upstream && !reached) {
+      state.unreachable.push(this.upstreamLogout?.partnerName(state.upstream.partnerId, ctx.state.lang) ?? state.upstream.partnerId);
+    }
     if (state) {
       delete state.current;
+      if (state.upstreamCurrent) delete state.upstream;
+      delete state.upstreamCurrent;
       ctx.state.session.set(LOGOUT, state);
     }
     await this.continueLogout(ctx);
@@ -459,8 +658,29 @@ export class Login {
       }
       if (!notice.reached) state.unreachable.push(this.portalName(next.portalId, ctx.state.lang));
     }
+    // Last, the partner the session rested on (its own logout page may end the journey there).
+    const upstream = state.upstream;
+    if (upstream && this.upstreamLogout) {
+      let notice: LogoutNotice;
+      try {
+        notice = await this.upstreamLogout.notifyLogout(ctx, upstream);
+      } catch (err) {
+        this.deps.log.warn({ err, partner: upstream.partnerId }, 'logout notification of the partner failed');
+        notice = { kind: 'done', reached: false };
+      }
+      if (notice.kind === 'redirect') {
+        session.set(LOGOUT, { ...state, upstreamCurrent: true });
+        ctx.redirect(notice.url);
+        return;
+      }
+      if (!notice.reached) state.unreachable.push(this.upstreamLogout.partnerName(upstream.partnerId, ctx.state.lang));
+      delete state.upstream;
+    }
     session.delete(LOGOUT);
-    if (state.initiator) {
+    if (state.initiator?.protocol === 'upstream' && this.upstreamLogout) {
+      return this.upstreamLogout.finishLogout(ctx, state.initiator, state.unreachable);
+    }
+    if (state.initiator && state.initiator.protocol !== 'upstream') {
       const edge = this.edges.get(state.initiator.protocol);
       if (edge?.finishLogout) return edge.finishLogout(ctx, state.initiator, state.unreachable);
     }
@@ -508,4 +728,28 @@ export function renderLoggedOutPage(ctx: HubContext, unreachable: readonly strin
           : html`<p><a class="button" href="/anmelden">${t.loginAgain}</a></p>`
       }`,
   });
+}
+
+/**
+ * The per-portal pseudonym of a login through a partner without an account here (DECISIONS 8):
+ * stable for partner, the partner's NameID and the portal's sector, computed with the hub's
+ * dedicated pseudonym secret (never a signing key), unlinkable across sectors.
+ */
+export function accountlessPseudonym(key: Buffer, subject: FederatedSubject, sector: string): string {
+  const h = createHmac('sha256', key);
+  for (const part of ['servicekonto-pseudonym-v1', subject.partnerId, subject.nameId, sector])
+    h.update(`${Buffer.byteLength(part)}:${part}`);
+  return h.digest('hex').slice(0, 40);
+}
+
+/** Attributes with their names as citizens read them. */
+function attributeList(lang: Lang, attributes: Attributes): Html {
+  const names = Object.keys(attributes) as (keyof Attributes)[];
+  return html`<dl class="review">
+    ${names.map(
+      (n) =>
+        html`<dt>${attributeLabel(lang, n)}</dt>
+          <dd>${attributes[n]?.value ?? ''}</dd>`,
+    )}
+  </dl>`;
 }

@@ -23,6 +23,10 @@ export const loginText = defineMessages(
       'Diese Online-Dienste konnten nicht über die Abmeldung benachrichtigt werden. Bitte melden Sie sich dort selbst ab oder schließen Sie den Browser:',
     loginAgain: 'Erneut anmelden',
     backToPortal: 'Zurück zu „{portal}“',
+    accountlessTitle: 'Angemeldet mit dem Nutzerkonto {partner}',
+    accountlessText:
+      'Sie haben sich mit Ihrem Nutzerkonto {partner} angemeldet. Dieses Servicekonto legt für Sie kein Konto an und speichert Ihre Daten nicht: sie gelten nur für diese Sitzung und werden mit der Abmeldung gelöscht.',
+    accountlessData: 'Diese Daten hat {partner} für diese Sitzung übermittelt:',
   },
   {
     title: 'Log in',
@@ -43,5 +47,9 @@ export const loginText = defineMessages(
     unreachable: 'These online services could not be told about the logout. Please log out there yourself or close the browser:',
     loginAgain: 'Log in again',
     backToPortal: 'Back to "{portal}"',
+    accountlessTitle: 'Logged in with the account {partner}',
+    accountlessText:
+      'You logged in with your account {partner}. This Servicekonto keeps no account for you and stores none of your data: they hold for this session only and are deleted when you log out.',
+    accountlessData: '{partner} sent these data for this session:',
   },
 );

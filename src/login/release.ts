@@ -1,4 +1,4 @@
-import type { AttributeName, Attributes } from '../core/attributes.ts';
+import { isReleasable, type AttributeName, type Attributes } from '../core/attributes.ts';
 import type { AuthnRequestContext } from '../core/authn-request.ts';
 
 /**
@@ -12,12 +12,12 @@ export type ReleasePlan =
 export function planRelease(policy: readonly AttributeName[], request: AuthnRequestContext, available: Attributes): ReleasePlan {
   const allowed = new Set(policy);
   const wanted = request.requestedAttributes ?? policy.map((name) => ({ name, required: false }));
-  const missing = wanted.filter((a) => a.required && (!allowed.has(a.name) || available[a.name] === undefined)).map((a) => a.name);
+  const missing = wanted.filter((a) => a.required && (!allowed.has(a.name) || !isReleasable(a.name, available[a.name]))).map((a) => a.name);
   if (missing.length > 0) return { ok: false, missing };
-  const names = [...new Set(wanted.map((a) => a.name))].filter((n) => allowed.has(n) && available[n] !== undefined);
+  const names = [...new Set(wanted.map((a) => a.name))].filter((n) => allowed.has(n) && isReleasable(n, available[n]));
   return { ok: true, names };
 }
 
 export function pick(attributes: Attributes, names: readonly AttributeName[]): Attributes {
-  return Object.fromEntries(names.filter((n) => attributes[n] !== undefined).map((n) => [n, attributes[n]])) as Attributes;
+  return Object.fromEntries(names.filter((n) => isReleasable(n, attributes[n])).map((n) => [n, attributes[n]])) as Attributes;
 }

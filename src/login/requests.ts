@@ -45,10 +45,13 @@ export function dropRequest(session: Session, id: string): void {
   session.set(KEY, rest);
 }
 
-/** Marks that the citizen authenticated for this request (ForceAuthn is then satisfied). */
-export function markAuthenticated(session: Session, id: string): void {
+/**
+ * Marks that the citizen authenticated for this request (ForceAuthn is then satisfied), and
+ * whether the partner they logged in with asked their consent for its portal (DECISIONS 7).
+ */
+export function markAuthenticated(session: Session, id: string, consentByPartner = false): void {
   const all = session.get<Open>(KEY);
   const r = all?.[id];
   if (!all || !r) return;
-  session.set(KEY, { ...all, [id]: { ...r, forceAuthn: false } });
+  session.set(KEY, { ...all, [id]: { ...r, forceAuthn: false, ...(consentByPartner ? { consentByPartner: true } : {}) } });
 }

@@ -5,6 +5,11 @@ import type { Queryable } from './db.ts';
 export interface SessionRecord {
   readonly idHash: string;
   readonly accountId: string | null;
+  /**
+   * The principal of a login without an account here (a partner's citizen, `link_accounts:
+   * false`, DECISIONS 8): a random id, never personal data; null otherwise.
+   */
+  readonly subject?: string | null;
   readonly data: Readonly<Record<string, unknown>>;
   readonly levels: LevelsReached;
   readonly createdAt: number;
@@ -16,6 +21,7 @@ export interface SessionRecord {
 interface SessionRow {
   id_hash: string;
   account_id: string | null;
+  subject: string | null;
   data: string;
   levels: string;
   created_at: number;
@@ -38,6 +44,7 @@ export async function loadSession(q: Queryable, idHash: string): Promise<Session
   return {
     idHash: r.id_hash,
     accountId: r.account_id,
+    subject: r.subject ?? null,
     data: parseJson(r.data),
     levels: parseJson(r.levels) as LevelsReached,
     createdAt: Number(r.created_at),
@@ -65,6 +72,7 @@ export async function saveSession(q: Queryable, s: SessionRecord): Promise<void>
     .insert({
       id_hash: s.idHash,
       account_id: s.accountId,
+      subject: s.subject ?? null,
       data: JSON.stringify(s.data),
       levels: JSON.stringify(s.levels),
       created_at: s.createdAt,
@@ -72,7 +80,37 @@ export async function saveSession(q: Queryable, s: SessionRecord): Promise<void>
       expires_at: s.expiresAt,
     })
     .onConflict('id_hash')
-    .merge(['account_id', 'data', 'levels', 'last_seen_at', 'expires_at']);
+    .merge(['account_id', 'subject', 'data', 'levels', 'last_seen_at', 'expires_at']);
+}
+
+/** The session rows of a principal: an account id, or the random subject of a login without an account. */
+export async function loadPrincipalSessions(q: Queryable, principalId: string): Promise<SessionRecord[]> {
+  const rows = await q<SessionRow>('sessions').where({ account_id: principalId }).orWhere({ subject: principalId });
+  return rows.map((r) => ({
+    idHash: r.id_hash,
+    accountId: r.account_id,
+    subject: r.subject,
+    data: parseJson(r.data),
+    levels: parseJson(r.levels) as LevelsReached,
+    createdAt: Number(r.created_at),
+    lastSeenAt: Number(r.last_seen_at),
+    expiresAt: Number(r.expires_at),
+  }));
+}
+
+/** The session rows of a login without an account (its random subject), for OIDC grants. */
+export async function loadSubjectSessions(q: Queryable, subject: string): Promise<SessionRecord[]> {
+  const rows = await q<SessionRow>('sessions').where({ subject });
+  return rows.map((r) => ({
+    idHash: r.id_hash,
+    accountId: r.account_id,
+    subject: r.subject,
+    data: parseJson(r.data),
+    levels: parseJson(r.levels) as LevelsReached,
+    createdAt: Number(r.created_at),
+    lastSeenAt: Number(r.last_seen_at),
+    expiresAt: Number(r.expires_at),
+  }));
 }
 
 export async function deleteSession(q: Queryable, idHash: string): Promise<void> {

@@ -51,10 +51,13 @@ export interface CheckboxOptions {
   readonly checked?: boolean;
   readonly error?: string | undefined;
   readonly required?: boolean;
+  /** Shown under the label, tied to the box by aria-describedby. */
+  readonly hint?: string | undefined;
 }
 
 export function checkbox(o: CheckboxOptions): Html {
   const id = fieldId(o.name);
+  const describedBy = [o.error ? `${id}-error` : '', o.hint ? `${id}-hint` : ''].filter(Boolean).join(' ');
   return html`<div class="field checkbox${o.error ? ' field-error' : ''}">
     ${o.error ? html`<p class="error-message" id="${id}-error">${o.error}</p>` : ''}
     <input
@@ -62,11 +65,12 @@ export function checkbox(o: CheckboxOptions): Html {
       name="${o.name}"
       type="checkbox"
       value="yes"
-      ${flag('checked', o.checked ?? false)}${flag('required', o.required ?? false)}${
-        o.error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''
+      ${flag('checked', o.checked ?? false)}${flag('required', o.required ?? false)}${o.error ? html` aria-invalid="true"` : ''}${
+        describedBy ? html` aria-describedby="${describedBy}"` : ''
       }
     />
     <label for="${id}">${o.label}</label>
+    ${o.hint ? html`<div class="hint" id="${id}-hint">${o.hint}</div>` : ''}
   </div>`;
 }
 

@@ -1,12 +1,14 @@
 import type { HubContext } from './context.ts';
 import { html, type Html } from './html.ts';
-import { fmt } from './i18n.ts';
+import { fmt, type Lang } from './i18n.ts';
 import { frameText, levelWord } from './messages.ts';
 import { SESSION_ENDED } from './session.ts';
 
 /** Settings of the page frame, fixed at start. */
 export interface FrameSettings {
   readonly operatorName: string;
+  /** Links shown to a logged-in account beside "Mein Servicekonto" (e.g. the Postkorb). */
+  readonly accountLinks?: readonly { readonly href: string; readonly label: Readonly<Record<Lang, string>> }[];
 }
 
 let frameSettings: FrameSettings = { operatorName: 'Servicekonto' };
@@ -57,8 +59,10 @@ function sessionBadge(ctx: HubContext): Html {
 function navigation(ctx: HubContext): Html {
   const t = frameText(ctx.state.lang);
   const loggedIn = ctx.state.session.loa !== undefined;
+  const extra = ctx.state.session.accountId !== undefined ? (frameSettings.accountLinks ?? []) : [];
   const items = loggedIn
     ? html`<li><a href="/konto">${t.navAccount}</a></li>
+        ${extra.map((l) => html`<li><a href="${l.href}">${l.label[ctx.state.lang]}</a></li>`)}
         <li>
           <form method="post" action="/abmelden" class="inline">
             ${csrfField(ctx)}<button type="submit" class="link-button">${t.logout}</button>

@@ -96,6 +96,22 @@ const ERROR_TEXT: Readonly<Record<Lang, Readonly<Record<HubErrorCode, { title: s
       title: 'Anmeldeanfrage bereits verwendet',
       text: 'Diese Anmeldeanfrage wurde bereits verarbeitet, zum Beispiel nach „Zurück“ im Browser. Bitte starten Sie die Anmeldung beim Online-Dienst erneut.',
     },
+    federation_partner_unavailable: {
+      title: 'Nutzerkonto derzeit nicht verfügbar',
+      text: 'Die Anmeldung mit diesem Nutzerkonto eines anderen Landes ist derzeit nicht möglich. Bitte wählen Sie ein anderes Verfahren oder versuchen Sie es später erneut.',
+    },
+    federation_unsolicited: {
+      title: 'Anmeldung nicht zuzuordnen',
+      text: 'Die Antwort des anderen Nutzerkontos gehört zu keiner Anmeldung, die in diesem Browser begonnen wurde, oder wurde bereits verarbeitet. Es wurde nichts gespeichert. Bitte starten Sie die Anmeldung beim Online-Dienst erneut.',
+    },
+    federation_response_invalid: {
+      title: 'Anmeldung fehlgeschlagen',
+      text: 'Die Antwort des Nutzerkontos {partner} hat eine Sicherheitsprüfung nicht bestanden ({reason}). Es wurde nichts gespeichert. Bitte versuchen Sie es erneut oder wählen Sie ein anderes Verfahren.',
+    },
+    federation_level_unknown: {
+      title: 'Vertrauensniveau unbekannt',
+      text: 'Das Nutzerkonto {partner} hat die Anmeldung mit einem Vertrauensniveau bestätigt, das dieses Servicekonto nicht kennt ({level}). Die Anmeldung wurde deshalb abgebrochen; es wurde nichts gespeichert.',
+    },
     oidc_request_invalid: {
       title: 'Anmeldeanfrage ungültig',
       text: 'Der Online-Dienst hat eine Anmeldeanfrage gesendet, die das Servicekonto nicht beantworten kann ({error}). Es wurden keine Daten übermittelt. Bitte kehren Sie zum Online-Dienst zurück und starten Sie die Anmeldung dort erneut; besteht das Problem weiter, wenden Sie sich an dessen Betreiber.',
@@ -136,6 +152,22 @@ const ERROR_TEXT: Readonly<Record<Lang, Readonly<Record<HubErrorCode, { title: s
     saml_replay: {
       title: 'Login request already used',
       text: 'This login request has already been processed, for example after "Back" in the browser. Please start the login at the online service again.',
+    },
+    federation_partner_unavailable: {
+      title: 'Account currently unavailable',
+      text: "Logging in with this other state's account is not possible at the moment. Please choose another method or try again later.",
+    },
+    federation_unsolicited: {
+      title: 'Login cannot be matched',
+      text: 'The answer of the other account belongs to no login started in this browser, or was already processed. Nothing was stored. Please start the login at the online service again.',
+    },
+    federation_response_invalid: {
+      title: 'Login failed',
+      text: 'The answer of the account {partner} failed a security check ({reason}). Nothing was stored. Please try again or choose another method.',
+    },
+    federation_level_unknown: {
+      title: 'Unknown level of assurance',
+      text: 'The account {partner} confirmed the login with a level of assurance this Servicekonto does not know ({level}). The login was therefore stopped; nothing was stored.',
     },
     oidc_request_invalid: {
       title: 'Invalid login request',

@@ -18,13 +18,13 @@ export function sessionMiddleware(db: Db, clock: Clock, options: SessionOptions)
     if (id && /^[A-Za-z0-9_-]{43}$/.test(id)) {
       record = await loadSession(db, hashSessionId(id));
       if (record) {
-        const expired =
-          record.accountId !== null
-            ? currentLevel(record.levels, record.lastSeenAt, now) === undefined
-            : now - record.lastSeenAt >= options.anonymousIdleMs;
+        const loggedIn = record.accountId !== null || (record.subject ?? null) !== null;
+        const expired = loggedIn
+          ? currentLevel(record.levels, record.lastSeenAt, now) === undefined
+          : now - record.lastSeenAt >= options.anonymousIdleMs;
         if (expired) {
           await deleteSession(db, record.idHash);
-          if (record.accountId !== null) ended = 'timeout';
+          if (loggedIn) ended = 'timeout';
           record = undefined;
         }
       }

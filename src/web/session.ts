@@ -45,6 +45,8 @@ export class Session {
   private data: Record<string, unknown>;
   private levels: LevelsReached;
   private accountIdValue: string | null;
+  /** The principal of a login without an account here (see SessionRecord.subject). */
+  private subjectValue: string | null;
   private dirty = false;
   private destroyed = false;
   /** Row of a previous id to delete on commit (login rotates the id). */
@@ -61,6 +63,7 @@ export class Session {
     this.record = record;
     this.data = { ...(record?.data ?? {}) };
     this.accountIdValue = record?.accountId ?? null;
+    this.subjectValue = record?.subject ?? null;
     this.levels = record ? dropLapsed(record.levels, record.lastSeenAt, now) : {};
     this.endedBecause = endedBecause;
     // Kept across the redirect to the login page, so the citizen learns why they are there.
@@ -71,9 +74,22 @@ export class Session {
     return this.accountIdValue ?? undefined;
   }
 
+  /**
+   * The random principal of a login through another state's account that keeps no account here
+   * (DECISIONS 8); undefined for account logins and anonymous sessions.
+   */
+  get subject(): string | undefined {
+    return this.subjectValue ?? undefined;
+  }
+
+  /** Who is logged in: the account, or the principal of a login without an account. */
+  get principalId(): string | undefined {
+    return this.accountIdValue ?? this.subjectValue ?? undefined;
+  }
+
   /** The level of this session now, or `undefined` when nobody is logged in. */
   get loa(): Loa | undefined {
-    if (this.accountIdValue === null) return undefined;
+    if (this.accountIdValue === null && this.subjectValue === null) return undefined;
     return currentLevel(this.levels, this.now, this.now);
   }
 
@@ -125,11 +141,29 @@ export class Session {
    * level reached now, and a fresh CSRF secret. Another account's session data is dropped.
    */
   authenticated(accountId: string, loa: Loa): void {
-    if (this.accountIdValue !== null && this.accountIdValue !== accountId) {
+    if ((this.accountIdValue !== null && this.accountIdValue !== accountId) || this.subjectValue !== null) {
       this.data = {};
       this.levels = {};
     }
     this.accountIdValue = accountId;
+    this.subjectValue = null;
+    this.levels = recordLevel(this.levels, loa, this.now);
+    this.rotate();
+    delete this.data.csrf;
+    this.dirty = true;
+  }
+
+  /**
+   * Records a login without an account here (a partner's citizen, DECISIONS 8) under a new
+   * random principal: like `authenticated`, and whatever an earlier login left is dropped.
+   */
+  authenticatedWithoutAccount(subject: string, loa: Loa): void {
+    if (this.accountIdValue !== null || (this.subjectValue !== null && this.subjectValue !== subject)) {
+      this.data = {};
+      this.levels = {};
+    }
+    this.accountIdValue = null;
+    this.subjectValue = subject;
     this.levels = recordLevel(this.levels, loa, this.now);
     this.rotate();
     delete this.data.csrf;
@@ -142,6 +176,7 @@ export class Session {
    */
   restart(): void {
     this.accountIdValue = null;
+    this.subjectValue = null;
     this.levels = {};
     this.data = {};
     this.rotate();
@@ -153,6 +188,7 @@ export class Session {
     this.destroyed = true;
     this.dirty = true;
     this.accountIdValue = null;
+    this.subjectValue = null;
     this.levels = {};
     this.data = {};
   }
@@ -183,15 +219,16 @@ export class Session {
     const touched = this.record !== undefined && this.now - this.record.lastSeenAt >= TOUCH_INTERVAL_MS;
     if (!this.dirty && !touched) return;
     // Nothing worth a row yet (a page view that set nothing): keep the visitor anonymous.
-    if (!this.record && Object.keys(this.data).length === 0 && this.accountIdValue === null) return;
+    if (!this.record && Object.keys(this.data).length === 0 && this.accountIdValue === null && this.subjectValue === null) return;
 
     const isNew = this.record === undefined;
     if (isNew) this.id = newId();
-    const loggedIn = this.accountIdValue !== null;
+    const loggedIn = this.accountIdValue !== null || this.subjectValue !== null;
     const expiresAt = loggedIn ? (sessionEnd(this.levels, this.now) ?? this.now) : this.now + options.anonymousIdleMs;
     const record: SessionRecord = {
       idHash: this.record?.idHash ?? hashSessionId(this.id as string),
       accountId: this.accountIdValue,
+      subject: this.subjectValue,
       data: this.data,
       levels: this.levels,
       createdAt: this.record?.createdAt ?? this.now,

@@ -122,3 +122,61 @@ test('trust check applies the production rules to redirect URIs', async (t) => {
   t.is(prod.code, 1);
   t.regex(prod.stderr, /http is allowed only for loopback hosts outside production/);
 });
+
+test('trust check reads the postkorb sections: sender name, a client of its own for a SAML-only portal, and the rules between them', async (t) => {
+  const good = await trustCheck(
+    [
+      'portals:',
+      '  - id: amt',
+      '    name: { de: Amt, en: Office }',
+      '    attributes: [givenName, postkorbHandle]',
+      '    oidc:',
+      '      clientId: amt',
+      '      clientSecretEnv: AMT_SECRET',
+      '      redirectUris: [https://amt.example/cb]',
+      '    postkorb:',
+      '      senderName: Stadt Musterhausen – Bürgeramt',
+      '      rateLimit: { max: 100, windowMinutes: 1 }',
+      '',
+    ].join('\n'),
+    { AMT_SECRET: 'x'.repeat(40) },
+  );
+  t.is(good.code, 0, good.stderr);
+
+  const bad = await trustCheck(
+    [
+      'portals:',
+      '  - id: amt',
+      '    name: { de: Amt, en: Office }',
+      '    oidc:',
+      '      clientId: amt',
+      '      tokenEndpointAuthMethod: none',
+      '      redirectUris: [https://amt.example/cb]',
+      '    postkorb:',
+      '      senderName: Amt',
+      '      client: { clientId: amt-post, clientSecretEnv: AMT_SECRET, tokenEndpointAuthMethod: client_secret_basic }',
+      '  - id: saml-only',
+      '    name: { de: S, en: S }',
+      '    saml: { metadataFile: nowhere.xml }',
+      '    postkorb:',
+      '      senderName: { de: S }',
+      '  - id: saml-two',
+      '    name: { de: T, en: T }',
+      '    saml: { metadataFile: nowhere.xml }',
+      '    postkorb:',
+      '      senderName: T',
+      '      client: { clientId: shared, tokenEndpointAuthMethod: private_key_jwt, jwksFile: missing.jwks }',
+      '  - id: fine',
+      '    name: { de: F, en: F }',
+      '    oidc: { clientId: shared, clientSecretEnv: AMT_SECRET, redirectUris: [https://f.example/cb] }',
+      '',
+    ].join('\n'),
+    { AMT_SECRET: 'x'.repeat(40) },
+  );
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /portals\.0\.oidc\.tokenEndpointAuthMethod: a public client \(none\) cannot use the client credentials grant/);
+  t.regex(bad.stderr, /portals\.0\.postkorb\.client: this portal sends with its oidc client/);
+  t.regex(bad.stderr, /portals\.1\.postkorb\.senderName: one name \(1 to 100 characters\), or a name for de and for en/);
+  t.regex(bad.stderr, /portals\.3\.oidc\.clientId: duplicate client id "shared" \(also portals\.2\)/);
+  t.regex(bad.stderr, /portals\.2\.postkorb\.client\.jwksFile: file not found: missing\.jwks/);
+});

@@ -124,7 +124,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     },
     // No demo portal, and no portals unless a test writes this file (or overrides the key).
     demo: { enabled: false },
-    federation: { portalsFile: path.join(dir, 'portals.yaml') },
+    federation: { portalsFile: path.join(dir, 'portals.yaml'), trustFile: path.join(dir, 'trust.yaml') },
     // The tests drive jobs themselves with runDue(); the timer must not race them.
     jobs: { intervalSeconds: 3600 },
     log: { level: 'silent' },

@@ -1,6 +1,12 @@
 import { accountText, fieldLabel, problemText, type AccountField } from '../../accounts/messages.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
-import { passwordProblem, passwordRules } from '../../accounts/routes-registration.ts';
+import {
+  chosenOptions,
+  passwordProblem,
+  passwordRules,
+  registrationOptionFields,
+  reviewOptions,
+} from '../../accounts/routes-registration.ts';
 import type { RegistrationChoice } from '../../accounts/service.ts';
 import type { Throttles } from '../../accounts/throttles.ts';
 import { attributeLabel } from '../../accounts/messages.ts';
@@ -41,6 +47,8 @@ interface Draft {
   readonly email?: string;
   /** Set once step 2 passed; `null` = no password. */
   readonly passwordHash?: string | null;
+  /** Registration options ticked (e.g. "Postkorb erstellen"). */
+  readonly options?: readonly string[];
 }
 
 /** Keeps a card's data in the session for the registration (also after a login with an unknown card). */
@@ -132,7 +140,12 @@ export function registerEidRegistration(router: HubRouter, c: EidContext, thrott
     });
   };
 
-  const renderCredentials = (ctx: HubContext, draft: Draft, values: { username: string; email: string }, errors: Errors): void => {
+  const renderCredentials = (
+    ctx: HubContext,
+    draft: Draft,
+    values: { username: string; email: string; options?: readonly string[] },
+    errors: Errors,
+  ): void => {
     const lang = ctx.state.lang;
     const t = eidText(lang);
     const a = accountText(lang);
@@ -170,6 +183,7 @@ export function registerEidRegistration(router: HubRouter, c: EidContext, thrott
             required: true,
             error: err('privacy'),
           })}
+          ${registrationOptionFields(ctx, accounts.registrationOptions, values.options ?? draft.options ?? [])}
           <div class="actions">
             <a class="button secondary" href="/registrieren/ausweis">${a.back}</a>
             <button type="submit" class="primary">${a.next}</button>
@@ -231,9 +245,10 @@ export function registerEidRegistration(router: HubRouter, c: EidContext, thrott
         errors.push({ field: 'passwordRepeat', message: problemText(lang, 'passwordRepeat', 'passwordMismatch') });
     }
     if (ctx.state.form.get('privacy') !== 'yes') errors.push({ field: 'privacy', message: problemText(lang, 'privacy', 'privacyConsent') });
-    if (errors.length > 0) return renderCredentials(ctx, draft, { username, email }, errors);
+    const options = chosenOptions(ctx.state.form, accounts.registrationOptions);
+    if (errors.length > 0) return renderCredentials(ctx, draft, { username, email, options }, errors);
     const passwordHash = password === '' ? null : await hashPassword(password);
-    ctx.state.session.set(DRAFT, { ...draft, username, email, passwordHash } satisfies Draft);
+    ctx.state.session.set(DRAFT, { ...draft, username, email, passwordHash, options } satisfies Draft);
     ctx.redirect('/registrieren/ausweis/pruefen');
   });
 
@@ -262,6 +277,7 @@ export function registerEidRegistration(router: HubRouter, c: EidContext, thrott
           <dd>${draft.email}</dd>
           <dt>${fieldLabel(lang, 'password')}</dt>
           <dd>${draft.passwordHash === null ? t.regNoPassword : a.passwordSet}</dd>
+          ${reviewOptions(lang, accounts.registrationOptions, draft.options ?? [])}
         </dl>
         <p>
           <a href="/registrieren/ausweis/zugangsdaten">${a.change}<span class="visually-hidden">: ${a.credentialsSection}</span></a>
@@ -287,6 +303,7 @@ export function registerEidRegistration(router: HubRouter, c: EidContext, thrott
       passwordHash,
       attributes: draft.attributes,
       lang,
+      options: draft.options ?? [],
       link: (trx, accountId) =>
         bindCard(trx, { accountId, restrictedIdHash: draft.restrictedIdHash, documentType: draft.documentType, now: clock.now() }),
     });

@@ -1,5 +1,5 @@
 import { constants, createHash, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { HubError } from '../../core/errors.ts';
+import { HubError } from '../errors.ts';
 
 /**
  * Signature and digest algorithms the SAML edge accepts from portals, and the one it uses.

@@ -1,4 +1,4 @@
-import { escapeXml } from '../../../core/xml-escape.ts';
+import { escapeXml } from '../xml-escape.ts';
 
 /**
  * Elements written directly in Exclusive XML Canonicalization form (exc-c14n, no comments):
@@ -26,6 +26,7 @@ export const NS = {
   xenc: 'http://www.w3.org/2001/04/xmlenc#',
   xenc11: 'http://www.w3.org/2009/xmlenc11#',
   akdb: 'https://www.akdb.de/request/2018/09',
+  'classic-ui': 'https://www.akdb.de/request/2018/09/classic-ui/v1',
   xml: 'http://www.w3.org/XML/1998/namespace',
 } as const;
 

@@ -2,8 +2,8 @@ import { el, signable, textEl, type Child, type Signable, type Xml } from './bui
 
 /**
  * SAML 2.0 metadata (SAML Metadata, MDUI, algorithm support) in exclusive canonical form. An
- * EntityDescriptor carries any number of role descriptors, built separately: the IdP role here
- * now, an SPSSODescriptor for the broker later, in one signed document (DECISIONS 12).
+ * EntityDescriptor carries any number of role descriptors, built separately: the IdP role for
+ * portals and the SP role of the broker towards partners, in one signed document (DECISIONS 12).
  */
 
 export const BINDING = {
@@ -94,6 +94,47 @@ export function idpRole(r: IdpRoleSpec): Xml {
   );
 }
 
+export interface IndexedEndpointSpec extends EndpointSpec {
+  readonly index: number;
+  readonly isDefault?: boolean | undefined;
+}
+
+export interface SpRoleSpec {
+  readonly authnRequestsSigned: boolean;
+  readonly wantAssertionsSigned: boolean;
+  readonly ui: UiInfo;
+  readonly keys: readonly KeyDescriptorSpec[];
+  readonly singleLogout: readonly EndpointSpec[];
+  readonly nameIdFormats: readonly string[];
+  readonly assertionConsumers: readonly IndexedEndpointSpec[];
+}
+
+/** The SP role of the hub as a broker towards partner states (and later the eIDAS node). */
+export function spRole(r: SpRoleSpec): Xml {
+  return el(
+    'md:SPSSODescriptor',
+    {
+      AuthnRequestsSigned: String(r.authnRequestsSigned),
+      WantAssertionsSigned: String(r.wantAssertionsSigned),
+      protocolSupportEnumeration: SAML2_PROTOCOL,
+    },
+    [
+      el('md:Extensions', {}, [uiInfo(r.ui)]),
+      ...r.keys.map(keyDescriptor),
+      ...r.singleLogout.map((e) => endpoint('md:SingleLogoutService', e)),
+      ...r.nameIdFormats.map((f) => textEl('md:NameIDFormat', {}, f)),
+      ...r.assertionConsumers.map((a) =>
+        el('md:AssertionConsumerService', {
+          Binding: a.binding,
+          Location: a.location,
+          index: a.index,
+          isDefault: a.isDefault === undefined ? undefined : String(a.isDefault),
+        }),
+      ),
+    ],
+  );
+}
+
 export interface OrganizationSpec {
   readonly name: Localized;
   readonly displayName: Localized;
@@ -118,8 +159,8 @@ export interface EntitySpec {
   readonly contacts: readonly ContactSpec[];
 }
 
-export function entityDescriptor(e: EntitySpec): Signable {
-  const after: Child[] = [
+function entityChildren(e: Omit<EntitySpec, 'id' | 'validUntil'>): Child[] {
+  return [
     el('md:Extensions', {}, [
       ...e.digestMethods.map((a) => el('alg:DigestMethod', { xmlns: ['alg'], Algorithm: a })),
       ...e.signingMethods.map((a) => el('alg:SigningMethod', { xmlns: ['alg'], Algorithm: a })),
@@ -137,5 +178,21 @@ export function entityDescriptor(e: EntitySpec): Signable {
       ]),
     ),
   ];
-  return signable('md:EntityDescriptor', { xmlns: ['md'], ID: e.id, entityID: e.entityId, validUntil: e.validUntil }, [], after);
+}
+
+export function entityDescriptor(e: EntitySpec): Signable {
+  return signable(
+    'md:EntityDescriptor',
+    { xmlns: ['md'], ID: e.id, entityID: e.entityId, validUntil: e.validUntil },
+    [],
+    entityChildren(e),
+  );
+}
+
+/**
+ * An EntityDescriptor without ID and, when `validUntil` is left out, without validity: not to
+ * be signed. BundID wants its partners' SP metadata so (DECISIONS 12, `hub metadata export`).
+ */
+export function unsignedEntityDescriptor(e: Omit<EntitySpec, 'id' | 'validUntil'> & { readonly validUntil?: string | undefined }): Xml {
+  return el('md:EntityDescriptor', { xmlns: ['md'], entityID: e.entityId, validUntil: e.validUntil }, entityChildren(e));
 }

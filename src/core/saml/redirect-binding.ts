@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
-import { HubError } from '../../core/errors.ts';
+import { HubError } from '../errors.ts';
 import { RSA_SHA256, signatureAlgorithm, signRsaSha256, verifySignature } from './algorithms.ts';
 
 /**

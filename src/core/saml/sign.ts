@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { digest, ENVELOPED, EXC_C14N, RSA_SHA256, SHA256, signRsaSha256 } from '../algorithms.ts';
+import { digest, ENVELOPED, EXC_C14N, RSA_SHA256, SHA256, signRsaSha256 } from './algorithms.ts';
 import { el, NS, textEl, type Signable, type Xml } from './build.ts';
 
 /**

@@ -1,10 +1,10 @@
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
-import { HubError } from '../../../core/errors.ts';
-import { digest, digestAlgorithm, ENVELOPED, EXC_C14N, signatureAlgorithm, verifySignature } from '../algorithms.ts';
+import { HubError } from '../errors.ts';
+import { digest, digestAlgorithm, ENVELOPED, EXC_C14N, signatureAlgorithm, verifySignature } from './algorithms.ts';
 import { NS } from './build.ts';
-import { allElements, attr, childNamed, elementChildren, is, textOf } from '../../../core/xml-read.ts';
+import { allElements, attr, childNamed, elementChildren, is, textOf } from '../xml-read.ts';
 
 /**
  * Verifies the enveloped XML signature of a message element (an AuthnRequest sent by HTTP-POST)
@@ -68,11 +68,24 @@ export type SignatureState = 'unsigned' | 'valid';
  * `root` and verifies with one of `keys`; otherwise a HubError `saml_signature_invalid`. On
  * success the Signature element has been removed from `root` (the enveloped transform).
  */
-export function verifyRootSignature(root: Element, keys: readonly KeyObject[]): SignatureState {
+export function verifyRootSignature(
+  root: Element,
+  keys: readonly KeyObject[],
+  options: {
+    /**
+     * Signatures below the root are not this check's business (a metadata aggregate whose
+     * entities carry signatures of their own): only the root's own one counts, and it must
+     * still be exactly one, a direct child.
+     */
+    readonly nestedSignatures?: 'refuse' | 'ignore';
+    /** Words for the refusals ("portal", "partner's metadata"). */
+    readonly signer?: string;
+  } = {},
+): SignatureState {
   const signatures: Element[] = [];
   const ids = new Map<string, number>();
   for (const e of allElements(root)) {
-    if (is(e, NS.ds, 'Signature')) signatures.push(e);
+    if (is(e, NS.ds, 'Signature') && (options.nestedSignatures !== 'ignore' || e.parentNode === root)) signatures.push(e);
     for (const name of ['ID', 'Id', 'id']) {
       const v = attr(e, name);
       if (v !== undefined) ids.set(v, (ids.get(v) ?? 0) + 1);
@@ -129,6 +142,6 @@ export function verifyRootSignature(root: Element, keys: readonly KeyObject[]): 
     refuse('the digest does not match: the message was changed after signing');
   const data = Buffer.from(canonicalSignedInfo, 'utf8');
   if (!keys.some((key) => verifySignature(algorithm, data, signatureBytes, key)))
-    refuse('the signature does not verify with a key pinned for this portal');
+    refuse(`the signature does not verify with a key pinned for this ${options.signer ?? 'portal'}`);
   return 'valid';
 }

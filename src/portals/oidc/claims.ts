@@ -1,3 +1,4 @@
+import { POSTKORB_SCOPE } from '../../core/access-token.ts';
 import type { AttributeName, Attributes } from '../../core/attributes.ts';
 import type { RequestedAttribute } from '../../core/authn-request.ts';
 
@@ -10,7 +11,12 @@ import type { RequestedAttribute } from '../../core/authn-request.ts';
  */
 
 export const HUB_SCOPE = 'servicekonto';
-export const OIDC_SCOPES = ['openid', 'profile', 'email', 'address', HUB_SCOPE] as const;
+/**
+ * POSTKORB_SCOPE: in an authorization request it asks for the handle (claim `postkorb_handle`);
+ * in a client credentials token it lets the portal's server use the Postkorb sending API (only
+ * portals with a postkorb section get that grant).
+ */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'address', HUB_SCOPE, POSTKORB_SCOPE] as const;
 
 export type ClaimName =
   | 'given_name'
@@ -22,7 +28,9 @@ export type ClaimName =
   | 'birth_family_name'
   | 'place_of_birth'
   | 'nationalities'
-  | 'title';
+  | 'title'
+  | 'postkorb_handle'
+  | 'foreign_id';
 
 interface ClaimSpec {
   readonly scope: (typeof OIDC_SCOPES)[number];
@@ -77,6 +85,11 @@ export const CLAIMS: Readonly<Record<ClaimName, ClaimSpec>> = {
   },
   // The doctoral degree ("Dr."), the German eID's DoctoralDegree.
   title: { scope: HUB_SCOPE, attributes: ['doctoralDegree'], value: (a) => v(a, 'doctoralDegree') },
+  // The address of the citizen's Postkorb (a UUID, the SAML legacyPostkorbHandle urn:oid:2.5.4.18).
+  postkorb_handle: { scope: POSTKORB_SCOPE, attributes: ['postkorbHandle'], value: (a) => v(a, 'postkorbHandle') },
+  // After a login through another state's account (FINK): the citizen's identifier there, with
+  // the prefix naming that account ("HH:…"), as the SAML side sends it in bPK2.
+  foreign_id: { scope: HUB_SCOPE, attributes: ['foreignId'], value: (a) => v(a, 'foreignId') },
 };
 
 export const CLAIM_NAMES = Object.keys(CLAIMS) as ClaimName[];

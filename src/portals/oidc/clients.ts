@@ -42,15 +42,38 @@ export function sectorPlaceholder(sector: string): string {
   return `https://${sector}.sector.servicekonto.invalid/`;
 }
 
+/**
+ * A portal that sends to the Postkorb gets the client credentials grant for its server (the scope
+ * `postkorb`): its oidc client gains the grant, and a portal without an oidc section gets a client
+ * of its own (postkorb.client) that can do nothing else: no redirect URIs, no response types.
+ */
+function postkorbClientMetadata(portal: PortalConfig): ClientMetadata | undefined {
+  const k = portal.postkorb?.client;
+  if (!k || portal.oidc) return undefined;
+  const metadata: ClientMetadata = {
+    client_id: k.clientId,
+    client_name: portal.name.de,
+    application_type: 'web',
+    response_types: [],
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    token_endpoint_auth_method: k.tokenEndpointAuthMethod,
+  };
+  if (k.clientSecret !== undefined && k.tokenEndpointAuthMethod.startsWith('client_secret_')) metadata.client_secret = k.clientSecret;
+  if (k.tokenEndpointAuthMethod === 'private_key_jwt' && k.jwksPath) metadata.jwks = { keys: readJwks(k.jwksPath) };
+  return metadata;
+}
+
 export function clientMetadata(portal: PortalConfig): ClientMetadata | undefined {
+  if (!portal.enabled) return undefined;
   const o = portal.oidc;
-  if (!o || !portal.enabled) return undefined;
+  if (!o) return postkorbClientMetadata(portal);
   const metadata: ClientMetadata = {
     client_id: o.clientId,
     client_name: portal.name.de,
     application_type: 'web',
     response_types: ['code'],
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', ...(portal.postkorb ? ['client_credentials'] : [])],
     redirect_uris: [...o.redirectUris],
     post_logout_redirect_uris: [...o.postLogoutRedirectUris],
     token_endpoint_auth_method: o.tokenEndpointAuthMethod,
@@ -67,11 +90,11 @@ export function clientMetadata(portal: PortalConfig): ClientMetadata | undefined
   return metadata;
 }
 
-/** The portal behind a client id, when it is enabled and speaks OIDC. */
+/** The portal behind a client id, when it is enabled and has a client (OIDC, or the Postkorb's). */
 export function portalOfClient(registry: PortalRegistry, clientId: string | undefined): PortalConfig | undefined {
   if (clientId === undefined) return undefined;
   const portal = registry.byOidcClientId(clientId);
-  return portal?.enabled && portal.oidc ? portal : undefined;
+  return portal?.enabled && (portal.oidc || portal.postkorb?.client) ? portal : undefined;
 }
 
 /** Origins a browser is sent to after a form on the provider's pages (CSP form-action). */

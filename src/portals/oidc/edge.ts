@@ -4,13 +4,20 @@ import { errors as oidcErrors, type InteractionResults, type KoaContextWithOIDC 
 import type Provider from 'oidc-provider';
 import type { DeletionStep } from '../../accounts/service.ts';
 import type { PortalRegistry, TrustReloadParticipant } from '../../config/portals.ts';
+import type { AccessTokenVerifier } from '../../core/access-token.ts';
 import type { AuthnRequestContext, LoginFailure, LoginOutcome } from '../../core/authn-request.ts';
 import { ConfigError, type ConfigProblem } from '../../core/errors.ts';
 import { formatLoa } from '../../core/loa.ts';
-import type { Login, LogoutInitiator, LogoutNotice, Participation, PortalEdge } from '../../login/login.ts';
+import {
+  isAccountlessPrincipal,
+  type Login,
+  type LogoutInitiator,
+  type LogoutNotice,
+  type Participation,
+  type PortalEdge,
+} from '../../login/login.ts';
 import { newRequestId } from '../../login/requests.ts';
 import { recordAudit } from '../../store/audit.ts';
-import { findConsent } from '../../store/consents.ts';
 import { countPortalLogin } from '../../store/login-counts.ts';
 import {
   deleteOidcGrant,
@@ -66,6 +73,8 @@ export interface OidcEdge extends PortalEdge {
   readonly reload: TrustReloadParticipant;
   /** Scheduler job: rows past their expiry. */
   purgeExpired(): Promise<number>;
+  /** The port the Postkorb sending API checks its bearer tokens with (client credentials tokens only). */
+  readonly accessTokenVerifier: AccessTokenVerifier;
 }
 
 /** What the edge remembers of a login for single logout (Participation.data). */
@@ -124,7 +133,7 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
   async function checkClients(registry: PortalRegistry): Promise<void> {
     const problems: ConfigProblem[] = [];
     for (const portal of registry.portals) {
-      if (!portal.oidc) continue;
+      if (!portal.oidc && !portal.postkorb?.client) continue;
       try {
         const metadata = clientMetadata(portal);
         if (metadata) await provider.Client.validate(metadata as never);
@@ -132,7 +141,7 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
         const e = err as { error_description?: string; message?: string };
         problems.push({
           file: deps.portalsFile,
-          path: `portals.${portal.id}.oidc`,
+          path: `portals.${portal.id}.${portal.oidc ? 'oidc' : 'postkorb.client'}`,
           message: e.error_description ?? e.message ?? String(err),
         });
       }
@@ -194,11 +203,12 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
   async function auditPassiveRelease(release: PassiveRelease): Promise<void> {
     const portal = portals().byId(release.portalId);
     if (!portal) return;
-    const consent = new Set((await findConsent(db, release.accountId, portal.id))?.attributes ?? []);
+    const consent = new Set((await login.principalConsent(release.accountId, portal.id)) ?? []);
     const covered = attributesOf(requestedClaims({ scopes: release.scopes, claims: release.claims }));
     await recordAudit(db, {
       at: clock.now(),
-      accountRef: accounts.accountRef(release.accountId),
+      // A login through a partner without an account here has no account to refer to (DECISIONS 8).
+      accountRef: isAccountlessPrincipal(release.accountId) ? null : accounts.accountRef(release.accountId),
       event: 'data.released',
       detail: {
         portal: portal.id,
@@ -267,7 +277,7 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
     if (!details || !outcome) return login.renderExpired(ctx);
     if (!outcome.ok) return finish(ctx, { error: outcome.error ?? 'access_denied', error_description: outcome.description ?? '' });
     const hub = ctx.state.session;
-    if (hub.accountId === undefined || hub.accountId !== outcome.accountId) {
+    if (hub.principalId === undefined || hub.principalId !== outcome.accountId) {
       return finish(ctx, { error: 'login_required', error_description: 'the Servicekonto session changed during the login' });
     }
     // A provider session from another account or from a hub session that has ended is not
@@ -358,7 +368,7 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
       accountId: identity.accountId,
       grantId,
       sid,
-      sub: portal?.oidc?.subjectType === 'public' ? identity.accountId : identity.pairwiseId,
+      sub: portal?.oidc?.subjectType === 'public' && !isAccountlessPrincipal(identity.accountId) ? identity.accountId : identity.pairwiseId,
     };
     return { ...participation };
   }
@@ -417,7 +427,7 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
   async function afterEndSession(ctx: HubContext, mark: EndSessionMark): Promise<void> {
     const location = ctx.response.get('Location');
     const hub = ctx.state.session;
-    if (mark.logout && mark.accountId !== undefined && hub.accountId === mark.accountId) {
+    if (mark.logout && mark.accountId !== undefined && hub.principalId === mark.accountId) {
       const portal = portalOfClient(portals(), mark.clientId);
       await login.logout(ctx, { portalId: portal?.id ?? '', protocol: 'oidc', edge: { location: location || `${issuer}/` } });
     }
@@ -461,5 +471,16 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
       },
     },
     purgeExpired: () => purgeExpiredOidcModels(db, clock.now()),
+    accessTokenVerifier: {
+      async verify(value) {
+        // Opaque tokens of the client credentials grant, found through the adapter (which also
+        // refuses rows past their expiry by the hub's clock); DPoP- or certificate-bound tokens
+        // would need a proof this port cannot check, so they are not accepted.
+        if (value.length < 16 || value.length > 512) return undefined;
+        const token = await provider.ClientCredentials.find(value);
+        if (!token || token.isExpired || token.isSenderConstrained()) return undefined;
+        return { clientId: token.clientId as string, scopes: token.scopes, expiresAt: (token.exp as number) * 1000 };
+      },
+    },
   };
 }

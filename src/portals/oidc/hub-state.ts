@@ -2,7 +2,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Loa } from '../../core/loa.ts';
 import { currentLevel, TR03160_LIMITS, type LevelsReached } from '../../core/session-levels.ts';
 import type { Db } from '../../store/db.ts';
-import { loadAccountSessions } from '../../store/sessions.ts';
+import { loadPrincipalSessions } from '../../store/sessions.ts';
 import type { Session } from '../../web/session.ts';
 
 /**
@@ -107,18 +107,19 @@ export function absoluteEnd(levels: LevelsReached): number | undefined {
 
 /** Seconds from now until the hub session ends at the latest; `fallback` when nobody is logged in. */
 export function secondsLeft(session: Session | undefined, now: number, fallback: number): number {
-  if (!session || session.accountId === undefined) return fallback;
+  if (!session || session.principalId === undefined) return fallback;
   const end = absoluteEnd(session.levelsReached);
   return end === undefined ? fallback : Math.max(1, Math.floor((end - now) / 1000));
 }
 
 /**
- * True when a live hub session of the account lists the grant. Live means what the session
- * middleware means: some level has not lapsed (TR-03160 absolute and idle limits).
+ * True when a live hub session of the principal (an account, or a login through a partner
+ * without an account, DECISIONS 8) lists the grant. Live means what the session middleware
+ * means: some level has not lapsed (TR-03160 absolute and idle limits).
  */
 export async function isGrantAlive(db: Db, clock: Clock, accountId: string, grantId: string): Promise<boolean> {
   const now = clock.now();
-  for (const record of await loadAccountSessions(db, accountId)) {
+  for (const record of await loadPrincipalSessions(db, accountId)) {
     if (currentLevel(record.levels, record.lastSeenAt, now) === undefined) continue;
     if (Object.values(parseState(record.data[HUB_KEY]).grants).includes(grantId)) return true;
   }

@@ -72,7 +72,7 @@ export function hubPolicy(portals: () => PortalRegistry): interactionPolicy.Defa
     const login = ctx.oidc.result?.login;
     if (login) {
       // Resuming after the hub's login path: bind this provider session to the hub session.
-      if (hub.accountId === undefined || hub.accountId !== login.accountId || session.accountId !== login.accountId) {
+      if (hub.principalId === undefined || hub.principalId !== login.accountId || session.accountId !== login.accountId) {
         return Check.REQUEST_PROMPT;
       }
       bindProviderSession(hub, session.uid);
@@ -84,7 +84,7 @@ export function hubPolicy(portals: () => PortalRegistry): interactionPolicy.Defa
     const loa = hub.loa;
     const bound =
       loa !== undefined &&
-      hub.accountId === session.accountId &&
+      hub.principalId === session.accountId &&
       readState(hub).session === session.uid &&
       session.acr === formatLoa('oidc', loa);
     return bound ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;

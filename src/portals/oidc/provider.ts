@@ -7,10 +7,9 @@ import type { AttributeName } from '../../core/attributes.ts';
 import type { Clock } from '../../core/clock.ts';
 import { HubError } from '../../core/errors.ts';
 import { acrValuesSupported } from '../../core/loa.ts';
+import { isAccountlessPrincipal, type Login } from '../../login/login.ts';
 import { pick } from '../../login/release.ts';
-import { findConsent } from '../../store/consents.ts';
 import type { Db } from '../../store/db.ts';
-import { pairwiseId } from '../../store/pairwise.ts';
 import { renderError as renderHubError } from '../../web/error-boundary.ts';
 import { adapterFactory } from './adapter.ts';
 import { claimsConfiguration, claimValues, OIDC_SCOPES } from './claims.ts';
@@ -34,6 +33,8 @@ export interface ProviderDeps {
   readonly db: Db;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The login path: attributes, consent and identifiers of a principal with or without an account (DECISIONS 8). */
+  readonly login: Login;
   /** Behind trusted reverse proxies (X-Forwarded-Proto decides whether cookies are Secure). */
   readonly proxy: boolean;
 }
@@ -49,6 +50,8 @@ export const TTL = {
   interaction: 60 * 60,
   /** A provider session or grant without a logged-in hub session behind it (logout bookkeeping). */
   orphan: 10 * 60,
+  /** Client credentials tokens (Postkorb sending API). */
+  clientCredentials: 10 * 60,
 } as const;
 
 export const ROUTES = {
@@ -82,7 +85,7 @@ function grantLeft(ctx: KoaContextWithOIDC | undefined): number | undefined {
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
-  const { portals, accounts, db, clock, log } = deps;
+  const { portals, db, clock, log } = deps;
   const hubSeconds = (ctx: KoaContextWithOIDC | undefined): number =>
     secondsLeft(ctx ? hubOf(ctx).state?.session : undefined, clock.now(), TTL.orphan);
 
@@ -119,6 +122,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       revocation: { enabled: true },
       userinfo: { enabled: true },
       introspection: { enabled: false },
+      // For portals that send to the Postkorb (clients.ts gives only them the grant): a token with
+      // the scope `postkorb` for the sending API, checked through the hub's AccessTokenVerifier port.
+      clientCredentials: { enabled: true },
       pushedAuthorizationRequests: { enabled: false },
       resourceIndicators: { enabled: false },
       requestObjects: { enabled: false },
@@ -140,8 +146,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       Interaction: TTL.interaction,
       Session: (ctx) => hubSeconds(ctx),
       Grant: (ctx) => hubSeconds(ctx),
+      // The Postkorb sending API's tokens (client credentials grant).
+      ClientCredentials: TTL.clientCredentials,
       // Not enabled; short lifetimes in case a deployment enables them.
-      ClientCredentials: 10 * 60,
       DeviceCode: 10 * 60,
       BackchannelAuthenticationRequest: 10 * 60,
       PreAuthorizedCode: 10 * 60,
@@ -152,13 +159,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     pairwiseIdentifier: async (_ctx, accountId, client) => {
       const portal = portalOfClient(portals(), client.clientId);
       if (!portal) throw new Error(`no portal for client ${client.clientId}`);
-      return pairwiseId(db, accountId, portal.sector, clock.now());
+      return deps.login.principalPseudonym(accountId, portal.sector, clock.now());
     },
     // The sector is portal.sector (federation/portals.yaml); nothing is fetched.
     sectorIdentifierUriValidate: () => false,
     findAccount: async (ctx, id, token) => {
-      const account = await accounts.findById(id);
-      if (!account || account.status !== 'active') return undefined;
+      // An active account, or the live session of a login through a partner without one (DECISIONS 8).
+      if ((await deps.login.principalAttributes(id)) === undefined) return undefined;
       const result: Account = {
         accountId: id,
         // Read from the account when the token is issued; released only as far as the
@@ -168,10 +175,15 @@ export function createProvider(deps: ProviderDeps): Provider {
           const clientId = ctx.oidc?.client?.clientId ?? (token as { clientId?: string } | undefined)?.clientId;
           const portal = portalOfClient(portals(), clientId);
           if (!portal) return { sub: id };
-          const consent = await findConsent(db, id, portal.id);
-          const consented = new Set(consent?.attributes ?? []);
+          const consented = new Set((await deps.login.principalConsent(id, portal.id)) ?? []);
           const allowed = portal.attributes.filter((a) => consented.has(a)) as AttributeName[];
-          return { sub: id, ...claimValues(pick(await accounts.attributes(id), allowed)) };
+          // A login without an account has only a random principal per session; a public-subject
+          // portal gets the stable pseudonym instead (DECISIONS 8). Pairwise ones get it anyway.
+          const sub =
+            isAccountlessPrincipal(id) && portal.oidc?.subjectType === 'public'
+              ? await deps.login.principalPseudonym(id, portal.sector, clock.now())
+              : id;
+          return { sub, ...claimValues(pick((await deps.login.principalAttributes(id)) ?? {}, allowed)) };
         },
       };
       return result;
@@ -185,7 +197,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (!grant || resumed) return grant;
       // Reused without the hub's login path (prompt=none): only while the consent stands.
       const portal = portalOfClient(portals(), clientId);
-      if (!portal || !grant.accountId || !(await findConsent(db, grant.accountId, portal.id))) return undefined;
+      if (!portal || !grant.accountId || (await deps.login.principalConsent(grant.accountId, portal.id)) === undefined) return undefined;
       return grant;
     },
     // oidc-provider refuses outgoing requests to loopback and private addresses (SSRF). Its only

@@ -8,9 +8,9 @@ import type { ServiceProvider } from './sp-metadata.ts';
 import type { SamlRequestEdge } from './sso.ts';
 import { newMessageId } from './sso.ts';
 import { encryptAssertion } from './xml/encrypt.ts';
-import { assertion, CONSENT_CURRENT_EXPLICIT, NAMEID_FORMAT, response, STATUS, type Status } from './xml/protocol.ts';
-import { signEnveloped, type SigningKey } from './xml/sign.ts';
-import { unsigned, type Xml } from './xml/build.ts';
+import { assertion, CONSENT_CURRENT_EXPLICIT, NAMEID_FORMAT, response, STATUS, type Status } from '../../core/saml/protocol.ts';
+import { signEnveloped, type SigningKey } from '../../core/saml/sign.ts';
+import { unsigned, type Xml } from '../../core/saml/build.ts';
 
 /**
  * The Response to a portal: on success a signed Assertion (encrypted when the portal's metadata

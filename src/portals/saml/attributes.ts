@@ -2,7 +2,7 @@ import type { AttributeName } from '../../core/attributes.ts';
 import type { ReleasedIdentity } from '../../core/authn-request.ts';
 import type { AuthnMethod } from '../../core/identity.ts';
 import { formatLoa } from '../../core/loa.ts';
-import { ATTRNAME_FORMAT_URI, type SamlAttribute } from './xml/protocol.ts';
+import { ATTRNAME_FORMAT_URI, type SamlAttribute } from '../../core/saml/protocol.ts';
 
 /**
  * The hub's attributes under the urn:oid names of the German account catalogue (BundID
@@ -14,6 +14,8 @@ import { ATTRNAME_FORMAT_URI, type SamlAttribute } from './xml/protocol.ts';
  * - country is ISO 3166-1 alpha-2; an ICAO `D` from an eID becomes `DE`. nationality stays ICAO.
  * - gender is ISO 5218 (0 unknown, 1 male, 2 female, 9 not applicable).
  * - artisticName and issuingState have no entry in the catalogue and are not sent over SAML.
+ * - postkorbHandle travels as legacyPostkorbHandle (urn:oid:2.5.4.18), the address of the
+ *   citizen's Postkorb, with the session's level as its TrustLevel (the hub assigned it).
  * - Three values describe the login rather than the citizen and are computed: the level as
  *   EID-CITIZEN-QAA-LEVEL (always STORK, DECISIONS 3), AssertionProvedBy (Benutzername, eID,
  *   eIDAS, FINK; a passkey is written `Passkey`), and the per-portal pseudonym in bPK2 style
@@ -48,6 +50,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   { name: 'urn:oid:1.3.6.1.4.1.55605.70737875.1.1.1.7.1', friendlyName: 'DeMail', hub: 'deMail' },
   { name: 'urn:oid:0.9.2342.19200300.100.1.40', friendlyName: 'personalTitle', hub: 'doctoralDegree' },
   { name: 'urn:oid:1.2.40.0.10.2.1.1.552255', friendlyName: 'documentType', hub: 'documentType' },
+  // The address of the citizen's Postkorb (a UUID), not a key of the citizen (specs 1.4).
+  { name: 'urn:oid:2.5.4.18', friendlyName: 'legacyPostkorbHandle', hub: 'postkorbHandle' },
   { name: OID.bpk2, friendlyName: 'bPK2' },
   { name: OID.qaaLevel, friendlyName: 'EID-CITIZEN-QAA-LEVEL' },
   { name: OID.provedBy, friendlyName: 'AssertionProvedBy' },
@@ -115,14 +119,20 @@ export function samlAttributes(identity: ReleasedIdentity, computed: ReadonlySet
       const v = identity.attributes[entry.hub];
       const value = v && outgoingValue(entry.hub, v.value);
       if (v && value !== undefined && value !== '') {
-        out.push({ name: entry.name, friendlyName: entry.friendlyName, values: [value], trustLevel: formatLoa('akdb', v.loa) });
+        // A value this hub assigned (the Postkorb handle) is as sure as the login that found the account.
+        const level = v.source === 'hub' ? identity.loa : v.loa;
+        out.push({ name: entry.name, friendlyName: entry.friendlyName, values: [value], trustLevel: formatLoa('akdb', level) });
       }
       continue;
     }
     if (!want(entry.name)) continue;
     const level = formatLoa('akdb', identity.loa);
-    if (entry.name === OID.bpk2)
-      out.push({ name: entry.name, friendlyName: entry.friendlyName, values: [identity.pairwiseId], trustLevel: level });
+    // FINK (specs 1.6): after a login through another state's account, bPK2 is the identifier
+    // there with the prefix naming that account, when the portal may have it (released foreignId).
+    if (entry.name === OID.bpk2) {
+      const value = identity.attributes.foreignId?.value ?? identity.pairwiseId;
+      out.push({ name: entry.name, friendlyName: entry.friendlyName, values: [value], trustLevel: level });
+    }
     if (entry.name === OID.qaaLevel) {
       out.push({ name: entry.name, friendlyName: entry.friendlyName, values: [formatLoa('stork', identity.loa)], trustLevel: level });
     }

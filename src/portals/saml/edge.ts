@@ -25,7 +25,7 @@ import {
   verifyRedirectSignature,
   type MessageKind,
   type RedirectMessage,
-} from './redirect-binding.ts';
+} from '../../core/saml/redirect-binding.ts';
 import { SpIndex, type ServiceProvider } from './sp-metadata.ts';
 import {
   acceptAuthnRequest,
@@ -40,12 +40,12 @@ import {
   type SamlRequestEdge,
   type SsoDeps,
 } from './sso.ts';
-import { NS } from './xml/build.ts';
-import { BINDING } from './xml/metadata.ts';
+import { NS } from '../../core/saml/build.ts';
+import { BINDING } from '../../core/saml/metadata.ts';
 import { attr, childNamed, childrenNamed, is, parseDateTime, parseXml, textOf } from '../../core/xml-read.ts';
-import { logoutRequest, logoutResponse, STATUS, type Status } from './xml/protocol.ts';
-import { unsigned, type Signable } from './xml/build.ts';
-import { signEnveloped } from './xml/sign.ts';
+import { logoutRequest, logoutResponse, STATUS, type Status } from '../../core/saml/protocol.ts';
+import { unsigned, type Signable } from '../../core/saml/build.ts';
+import { signEnveloped } from '../../core/saml/sign.ts';
 
 /**
  * The SAML 2.0 IdP edge for portals: metadata, single sign-on (HTTP-Redirect and HTTP-POST in,
@@ -68,6 +68,8 @@ export interface SamlEdgeOptions {
   readonly log: Logger;
   readonly config: HubConfig;
   readonly production: boolean;
+  /** The broker's SP endpoints (src/federation), published in the same metadata (DECISIONS 12). */
+  readonly sp?: { readonly acsUrl: string; readonly sloUrl: string } | undefined;
 }
 
 /** Session key of a LogoutRequest the hub sent to a portal and awaits the answer to. */
@@ -170,6 +172,7 @@ export class SamlEdge implements PortalEdge {
         technicalContact: c.technicalContact || mailAddress(o.config.mail.from),
         supportContact: c.supportContact || undefined,
         wantAuthnRequestsSigned: false,
+        sp: o.sp,
       },
       o.keys.saml,
       o.clock,

@@ -3,20 +3,39 @@ import type { Logger } from 'pino';
 import type { HubKeys } from '../../config/keys.ts';
 import type { Clock } from '../../core/clock.ts';
 import { HOUR } from '../../core/clock.ts';
-import { RSA_SHA256, SHA256 } from './algorithms.ts';
+import { RSA_SHA256, SHA256 } from '../../core/saml/algorithms.ts';
 import { offeredAttributes } from './attributes.ts';
 import { AES256_GCM, RSA_OAEP_11, RSA_OAEP_MGF1P } from './xml/encrypt.ts';
-import { BINDING, entityDescriptor, idpRole, type ContactSpec, type KeyDescriptorSpec, type Localized } from './xml/metadata.ts';
-import { NAMEID_FORMAT, samlTime } from './xml/protocol.ts';
-import { signEnveloped } from './xml/sign.ts';
+import {
+  BINDING,
+  entityDescriptor,
+  idpRole,
+  spRole,
+  unsignedEntityDescriptor,
+  type ContactSpec,
+  type KeyDescriptorSpec,
+  type Localized,
+} from '../../core/saml/metadata.ts';
+import { NAMEID_FORMAT, samlTime } from '../../core/saml/protocol.ts';
+import { signEnveloped } from '../../core/saml/sign.ts';
 
 /**
  * The hub's signed metadata at /saml/metadata (DECISIONS 12): one EntityDescriptor, entityID
  * `<publicUrl>/saml/metadata`, with an ID and a validUntil a few days ahead. The signed document
  * is cached; once half of its validity has passed, the next request triggers a re-signing in the
  * background (it is served meanwhile), and a document that would expire within the hour is never
- * served. The role list is built so that the broker's SPSSODescriptor can join it later.
+ * served. Both roles are in it (DECISIONS 12): the IdP for portals and other states' hubs, and the
+ * SP of the broker towards partner states (ACS /saml/acs, SLO /saml/sp/slo, signed requests).
+ * `hub metadata export --profile NAME` writes variants (`document()`).
  */
+
+/**
+ * Variants of the metadata for partners that want something else (DECISIONS 12):
+ * `default` is what /saml/metadata serves; `idp` and `sp` one role each, signed; `bundid` the SP
+ * role unsigned, without ID and validUntil (BundID's rules for partners' SP metadata).
+ */
+export const METADATA_PROFILES = ['default', 'idp', 'sp', 'bundid'] as const;
+export type MetadataProfile = (typeof METADATA_PROFILES)[number];
 
 export interface IdpEndpoints {
   readonly publicUrl: string;
@@ -31,6 +50,8 @@ export interface MetadataSettings extends IdpEndpoints {
   readonly technicalContact: string;
   readonly supportContact?: string | undefined;
   readonly wantAuthnRequestsSigned: boolean;
+  /** The broker's SP endpoints (src/federation). */
+  readonly sp?: { readonly acsUrl: string; readonly sloUrl: string } | undefined;
 }
 
 export interface SignedMetadata {
@@ -80,6 +101,13 @@ export class MetadataPublisher {
   }
 
   private sign(now: number): SignedMetadata {
+    const doc = this.document('default', now);
+    this.log.info({ id: doc.id, validUntil: new Date(doc.validUntil).toISOString() }, 'signed the SAML metadata');
+    return doc;
+  }
+
+  /** A metadata document in one of the profiles (signed unless the profile says otherwise). */
+  document(profile: MetadataProfile, now: number): SignedMetadata {
     const s = this.settings;
     const id = `_${randomBytes(20).toString('hex')}`;
     const validUntil = Math.floor(now / 1000) * 1000 + s.validHours * HOUR;
@@ -96,7 +124,7 @@ export class MetadataPublisher {
     }
     const contacts: ContactSpec[] = [{ type: 'technical', company: s.operatorName, email: s.technicalContact }];
     if (s.supportContact) contacts.push({ type: 'support', company: s.operatorName, email: s.supportContact });
-    const role = idpRole({
+    const idp = idpRole({
       wantAuthnRequestsSigned: s.wantAuthnRequestsSigned,
       ui: {
         displayName: same(s.operatorName),
@@ -112,18 +140,33 @@ export class MetadataPublisher {
       ],
       attributes: offeredAttributes(),
     });
-    const entity = entityDescriptor({
-      id,
+    const sp =
+      s.sp &&
+      spRole({
+        authnRequestsSigned: true,
+        wantAssertionsSigned: true,
+        ui: {
+          displayName: same(s.operatorName),
+          informationUrl: same(`${s.publicUrl}/`),
+          privacyStatementUrl: same(`${s.publicUrl}/datenschutz`),
+        },
+        keys,
+        singleLogout: [{ binding: BINDING.redirect, location: s.sp.sloUrl }],
+        nameIdFormats: [NAMEID_FORMAT.persistent, NAMEID_FORMAT.transient],
+        assertionConsumers: [{ binding: BINDING.post, location: s.sp.acsUrl, index: 0, isDefault: true }],
+      });
+    const roles = profile === 'idp' ? [idp] : profile === 'sp' || profile === 'bundid' ? (sp ? [sp] : []) : [idp, ...(sp ? [sp] : [])];
+    const common = {
       entityId: s.entityId,
-      validUntil: samlTime(validUntil),
       digestMethods: [SHA256],
       signingMethods: [RSA_SHA256],
-      roles: [role],
+      roles,
       organization: { name: same(s.operatorName), displayName: same(s.operatorName), url: same(`${s.publicUrl}/`) },
       contacts,
-    });
+    };
+    if (profile === 'bundid') return { xml: unsignedEntityDescriptor(common), id: '', signedAt: now, validUntil: Infinity };
+    const entity = entityDescriptor({ ...common, id, validUntil: samlTime(validUntil) });
     const xml = signEnveloped(entity, { privateKey: this.keys.signing.privateKey, certificateDer: this.keys.signing.certificateDer });
-    this.log.info({ id, validUntil: new Date(validUntil).toISOString() }, 'signed the SAML metadata');
     return { xml, id, signedAt: now, validUntil };
   }
 }

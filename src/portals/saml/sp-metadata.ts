@@ -3,9 +3,9 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import type { PortalConfig, PortalRegistry } from '../../config/portals.ts';
 import { ConfigError, type ConfigProblem } from '../../core/errors.ts';
-import { NS } from './xml/build.ts';
+import { NS } from '../../core/saml/build.ts';
 import { RSA_OAEP_11, RSA_OAEP_MGF1P, type EncryptionRecipient } from './xml/encrypt.ts';
-import { BINDING, SAML2_PROTOCOL } from './xml/metadata.ts';
+import { BINDING, SAML2_PROTOCOL } from '../../core/saml/metadata.ts';
 import { attr, childNamed, childrenNamed, is, parseBoolean, parseDateTime, parseXml, textOf, XmlRefusal } from '../../core/xml-read.ts';
 
 /**

@@ -9,14 +9,14 @@ import type { Queryable } from '../../store/db.ts';
 import { remember } from '../../store/replay.ts';
 import { readAkdb } from './akdb.ts';
 import { hubAttributeOf, isComputed } from './attributes.ts';
-import { verifyRedirectSignature, type RedirectMessage } from './redirect-binding.ts';
+import { verifyRedirectSignature, type RedirectMessage } from '../../core/saml/redirect-binding.ts';
 import { isComparison, planLevel, type AnswerVocabulary, type Comparison } from './requested-level.ts';
 import type { ServiceProvider, SpIndex } from './sp-metadata.ts';
-import { NS } from './xml/build.ts';
-import { BINDING } from './xml/metadata.ts';
+import { NS } from '../../core/saml/build.ts';
+import { BINDING } from '../../core/saml/metadata.ts';
 import { attr, childNamed, childrenNamed, is, parseBoolean, parseDateTime, parseXml, textOf, XmlRefusal } from '../../core/xml-read.ts';
-import { NAMEID_FORMAT, STATUS, type Status } from './xml/protocol.ts';
-import { verifyRootSignature } from './xml/verify.ts';
+import { NAMEID_FORMAT, STATUS, type Status } from '../../core/saml/protocol.ts';
+import { verifyRootSignature } from '../../core/saml/verify.ts';
 import type { Loa } from '../../core/loa.ts';
 
 /**

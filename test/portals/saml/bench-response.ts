@@ -123,7 +123,7 @@ process.stdout.write(
 const { SAML } = await import('@node-saml/node-saml');
 const { parse: parseHtml } = await import('node-html-parser');
 const { parseXml } = await import('../../../src/core/xml-read.ts');
-const { verifyRootSignature } = await import('../../../src/portals/saml/xml/verify.ts');
+const { verifyRootSignature } = await import('../../../src/core/saml/verify.ts');
 const { SignedXml } = await import('xml-crypto');
 const { verify } = await import('node:crypto');
 const portalSp = new SAML({

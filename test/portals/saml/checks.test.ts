@@ -3,9 +3,9 @@ import { deflateRawSync } from 'node:zlib';
 import test from 'ava';
 import { SignedXml } from 'xml-crypto';
 import type { HubError } from '../../../src/core/errors.ts';
-import { readRedirect, verifyRedirectSignature } from '../../../src/portals/saml/redirect-binding.ts';
+import { readRedirect, verifyRedirectSignature } from '../../../src/core/saml/redirect-binding.ts';
 import { parseXml, XmlRefusal, parseDateTime, parseBoolean } from '../../../src/core/xml-read.ts';
-import { verifyRootSignature } from '../../../src/portals/saml/xml/verify.ts';
+import { verifyRootSignature } from '../../../src/core/saml/verify.ts';
 import { spKeyPair, type KeyPair } from './helpers.ts';
 
 /**

@@ -9,7 +9,7 @@ import { parse } from 'node-html-parser';
 import { SignedXml } from 'xml-crypto';
 import { PortalRegistry, type PortalConfig } from '../../../src/config/portals.ts';
 import type { HubError } from '../../../src/core/errors.ts';
-import { readRedirect } from '../../../src/portals/saml/redirect-binding.ts';
+import { readRedirect } from '../../../src/core/saml/redirect-binding.ts';
 import { SpIndex } from '../../../src/portals/saml/sp-metadata.ts';
 import {
   acceptAuthnRequest,
@@ -402,7 +402,11 @@ function akdb(extra: Record<string, unknown> = {}): Record<string, unknown> {
 test('the AKDB extension of a signed request names the attributes, methods and the service shown to the citizen', async (t) => {
   const r = await interpret(sp('signed', { samlAuthnRequestExtensions: akdb({ 'classic-ui:BackURL': 'https://signed.example/zurueck' }) }));
   if (!r.ok) return t.fail(r.detail);
-  t.deepEqual(r.context.requestedAttributes, [{ name: 'givenName', required: true }]);
+  // The Postkorb handle is the hub's own attribute now (src/mailbox); asked for as optional.
+  t.deepEqual(r.context.requestedAttributes, [
+    { name: 'givenName', required: true },
+    { name: 'postkorbHandle', required: false },
+  ]);
   t.deepEqual(r.context.allowedMethods, ['password', 'eid']);
   t.is(r.context.organizationDisplayName, 'Stadt Musterhausen – Wohngeld');
   t.deepEqual((r.context.edge as SamlRequestEdge).computed, ['urn:oid:1.3.6.1.4.1.25484.494450.3']);
@@ -433,7 +437,7 @@ test('a required AKDB attribute the hub does not have is refused with RequestDen
       unknown[]
     >
   )['akdb:RequestedAttribute']!;
-  list.push({ '@Name': 'urn:oid:2.5.4.18', '@RequiredAttribute': 'true' });
+  list.push({ '@Name': 'urn:oid:2.5.4.20', '@RequiredAttribute': 'true' }); // telephoneNumber: not kept by the hub
   const r = await interpret(sp('signed', { samlAuthnRequestExtensions: ext }));
   t.false(r.ok);
   if (!r.ok) t.is(r.status.subCode, 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied');

@@ -4,9 +4,9 @@ import fc from 'fast-check';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import { decrypt } from 'xml-encryption';
 import { escapeXml } from '../../../src/core/xml-escape.ts';
-import { el, textEl, unsigned, type Xml } from '../../../src/portals/saml/xml/build.ts';
+import { el, textEl, unsigned, type Xml } from '../../../src/core/saml/build.ts';
 import { encryptAssertion, RSA_OAEP_11, RSA_OAEP_MGF1P } from '../../../src/portals/saml/xml/encrypt.ts';
-import { entityDescriptor, idpRole, BINDING } from '../../../src/portals/saml/xml/metadata.ts';
+import { entityDescriptor, idpRole, BINDING } from '../../../src/core/saml/metadata.ts';
 import { parseXml } from '../../../src/core/xml-read.ts';
 import {
   assertion,
@@ -16,8 +16,8 @@ import {
   response,
   STATUS,
   type AssertionSpec,
-} from '../../../src/portals/saml/xml/protocol.ts';
-import { signEnveloped } from '../../../src/portals/saml/xml/sign.ts';
+} from '../../../src/core/saml/protocol.ts';
+import { signEnveloped } from '../../../src/core/saml/sign.ts';
 import { spKeyPair } from './helpers.ts';
 import { ID_ATTR, xmlsec1Verify } from './xmlsec1.ts';
 

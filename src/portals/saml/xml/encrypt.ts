@@ -1,5 +1,5 @@
 import { constants, createCipheriv, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
-import { el, textEl, type Xml } from './build.ts';
+import { el, textEl, type Xml } from '../../../core/saml/build.ts';
 
 /**
  * EncryptedAssertion (XML Encryption 1.1): the signed assertion is encrypted with a fresh
