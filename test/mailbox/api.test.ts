@@ -234,6 +234,13 @@ test.serial('a repeated Idempotency-Key: the first message again and nothing new
   t.deepEqual(await counts(), before, 'nothing new stored');
   const a = await refused(t, 422, 'idempotency-key-reused', () => send(bed, token, handle, { subject: 'Etwas anderes' }, key));
   t.true(String(a.body.detail).includes(String(first.body.id)));
+  // The same new key twice at once: one message, both answers name it.
+  const racing = newKey();
+  const start = await counts();
+  const [x, y] = await Promise.all([send(bed, token, handle, message, racing), send(bed, token, handle, message, racing)]);
+  t.deepEqual([x.status, y.status], [201, 201], JSON.stringify([x.body, y.body]));
+  t.is(x.body.id, y.body.id);
+  t.is((await counts()).postkorb_messages, (start.postkorb_messages ?? 0) + 1, 'one message stored');
   // The same key of another portal is that portal's own.
   const other = await send(bed, await bed.token('finanzamt'), handle, message, key);
   t.is(other.status, 201);
