@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENV_OVERRIDES } from './load.ts';
 import { hubConfigSchema } from './schema.ts';
+import { partnerSchema } from './trust.ts';
 
 /**
  * docs/configuration.md, generated from the schema's descriptions and defaults so the manual
@@ -65,5 +66,35 @@ export function configurationMarkdown(): string {
     '| `NODE_ENV` | `production` enforces https, PostgreSQL, SMTP and existing key files |',
     '',
   );
+  return out.join('\n');
+}
+
+/** docs/trust.md: every key of a partner entry in federation/trust.yaml, from the same schema the hub checks with. */
+export function trustMarkdown(): string {
+  const schema = z.toJSONSchema(partnerSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const out: string[] = [
+    '# federation/trust.yaml',
+    '',
+    '<!-- Generated from src/config/trust.ts by `npm run hub -- config docs`; do not edit by hand. -->',
+    '',
+    'Other states\' accounts that citizens may log in with ("Anmelden mit anderem deutschen',
+    'Nutzerkonto"). The file holds one list, `partners`; each entry has the keys below.',
+    'Pinned certificates go into `federation/certs/`, metadata files handed over by a partner into',
+    '`federation/metadata/`. `npm run hub -- trust check` checks the file offline (schema, files,',
+    'certificate validity and key size, metadata signatures against the pins, duplicate ids and',
+    'entityIDs) and names file, line and key path for every problem; `npm run hub -- trust reload`',
+    '(or SIGHUP) applies it to the running hub, which keeps the previous configuration when the new',
+    'one has a problem.',
+    '',
+    "Identifiers of the other account are passed on with the partner's prefix; the eIDAS",
+    'PersonIdentifier and postbox references (`urn:oid:2.5.4.18`) are never taken from a partner',
+    '(FINK). The level a partner states is mapped by `loa.map` and then capped at `loa.cap`; an',
+    'AuthnContextClassRef missing from the map fails the login.',
+    '',
+    '| key | type | default | meaning |',
+    '| --- | --- | --- | --- |',
+  ];
+  rows('', schema, out);
+  out.push('');
   return out.join('\n');
 }

@@ -44,7 +44,10 @@ const NOT_MAPPABLE: readonly AttributeName[] = ['postkorbHandle', 'foreignId'];
 export const BPK2 = 'urn:oid:1.3.6.1.4.1.25484.494450.3';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and hyphens, starting with a letter or digit');
-const localized = z.strictObject({ de: z.string().min(1).max(80), en: z.string().min(1).max(80) });
+const localized = z.strictObject({
+  de: z.string().min(1).max(80).describe('German name'),
+  en: z.string().min(1).max(80).describe('English name'),
+});
 
 const metadataSchema = z
   .strictObject({
@@ -90,12 +93,12 @@ const metadataSchema = z
     if (m.url === undefined && m.file === undefined) ctx.addIssue({ code: 'custom', path: [], message: 'needs url or file (or both)' });
   });
 
-const partnerSchema = z
+export const partnerSchema = z
   .strictObject({
-    id,
+    id: id.describe('short name used in logs, `hub trust status`, the last-choice cookie and stored accounts; never change it'),
     kind: z.enum(PARTNER_KINDS).default('state').describe('state: another German account (FINK); eidas follows'),
     name: localized.describe('shown in the list "Anmelden mit anderem deutschen Nutzerkonto"'),
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe('false: shown nowhere, and answers to requests already sent are refused'),
     metadata: metadataSchema,
     link_accounts: z
       .boolean()
@@ -214,6 +217,8 @@ export interface PartnerConfig {
   readonly singleLogout: boolean;
   /** Where the entry sits in the file, for problems found later (metadata). */
   readonly line?: number | undefined;
+  /** Its position in `partners` (the key path of problems found later). */
+  readonly index?: number | undefined;
 }
 
 export class TrustRegistry {
@@ -302,14 +307,24 @@ export function readCertificates(file: string, display: string, now: number): { 
 
 /** Reads and checks federation/trust.yaml; throws ConfigError listing every problem. A missing file is an empty list. */
 export function loadTrust(options: LoadTrustOptions): TrustRegistry {
+  const { registry, problems } = readTrust(options);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return registry;
+}
+
+/**
+ * Reads federation/trust.yaml for `hub trust check`: every problem, and the entries that passed
+ * (so that their metadata files can be checked too).
+ */
+export function readTrust(options: LoadTrustOptions): { registry: TrustRegistry; problems: ConfigProblem[] } {
   const file = options.file ?? TRUST_FILE;
   const full = path.resolve(options.root, file);
-  if (!existsSync(full)) return new TrustRegistry([], 'none', file);
+  if (!existsSync(full)) return { registry: new TrustRegistry([], 'none', file), problems: [] };
   const now = options.now ?? Date.now();
   const { source, problems } = readYamlFile(full, file);
-  if (!source) throw new ConfigError(problems);
+  if (!source) return { registry: new TrustRegistry([], 'none', file), problems: [...problems] };
   const parsed = trustFileSchema.safeParse(source.data ?? {}, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(issuesToProblems(parsed.error.issues, source));
+  if (!parsed.success) return { registry: new TrustRegistry([], 'none', file), problems: issuesToProblems(parsed.error.issues, source) };
   const found: ConfigProblem[] = [];
   const at = (src: YamlSource, p: (string | number)[], message: string): void => {
     found.push({ file, line: src.lineOf(p), path: p.join('.'), message });
@@ -387,8 +402,11 @@ export function loadTrust(options: LoadTrustOptions): TrustRegistry {
       akdbExtension: p.akdbExtension,
       singleLogout: p.singleLogout,
       line: source.lineOf(base),
+      index,
     });
   });
-  if (found.length > 0) throw new ConfigError([...found].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
-  return new TrustRegistry(out, createHash('sha256').update(readFileSync(full)).digest('hex').slice(0, 12), file);
+  return {
+    registry: new TrustRegistry(out, createHash('sha256').update(readFileSync(full)).digest('hex').slice(0, 12), file),
+    problems: [...found].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
+  };
 }

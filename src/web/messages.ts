@@ -106,7 +106,7 @@ const ERROR_TEXT: Readonly<Record<Lang, Readonly<Record<HubErrorCode, { title: s
     },
     federation_response_invalid: {
       title: 'Anmeldung fehlgeschlagen',
-      text: 'Die Antwort des Nutzerkontos {partner} hat eine Sicherheitsprüfung nicht bestanden ({reason}). Es wurde nichts gespeichert. Bitte versuchen Sie es erneut oder wählen Sie ein anderes Verfahren.',
+      text: 'Die Antwort des Nutzerkontos {partner} hat eine Sicherheitsprüfung nicht bestanden. Es wurde nichts gespeichert. Bitte versuchen Sie es erneut oder wählen Sie ein anderes Verfahren. Technischer Hinweis für den Support (englisch): {reason}',
     },
     federation_level_unknown: {
       title: 'Vertrauensniveau unbekannt',
@@ -163,7 +163,7 @@ const ERROR_TEXT: Readonly<Record<Lang, Readonly<Record<HubErrorCode, { title: s
     },
     federation_response_invalid: {
       title: 'Login failed',
-      text: 'The answer of the account {partner} failed a security check ({reason}). Nothing was stored. Please try again or choose another method.',
+      text: 'The answer of the account {partner} failed a security check. Nothing was stored. Please try again or choose another method. Technical detail for support: {reason}',
     },
     federation_level_unknown: {
       title: 'Unknown level of assurance',

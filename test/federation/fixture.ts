@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { deepMerge } from '../../src/config/load.ts';
-import { Client, type Page } from '../helpers/client.ts';
+import type { Client, Page } from '../helpers/client.ts';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
 import { FakePortal, LiveClock, spKeyPair, spMetadata, type KeyPair } from '../portals/saml/helpers.ts';
 import { PortalServer } from '../portals/oidc/fixture.ts';

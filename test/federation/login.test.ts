@@ -138,47 +138,50 @@ test.serial('the last choice is offered first on the next visit', async (t) => {
   t.regex(last!.textContent, /Bremen/);
 });
 
-test.serial('a citizen of another state logs in to an OIDC portal: the ID token and userinfo carry the mapped data and the capped level', async (t) => {
-  const config = await oidc.discovery(new URL(bed.h.url), bed.oidc.clientId, {}, oidc.ClientSecretBasic(OIDC_SECRET), {
-    execute: [oidc.allowInsecureRequests],
-  });
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: bed.oidc.redirectUri,
-    scope: 'openid profile email servicekonto',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  });
-  bed.hamburg.answer = () => ({ classRef: 'STORK-QAA-Level-4' });
-  const c = new Client(bed.h.url);
-  let page = await c.get(url.href);
-  const link = page.root.querySelectorAll('a').find((a) => a.textContent.includes('Land auswählen'));
-  t.truthy(link, page.text.slice(0, 400));
-  page = await choose(c, await c.get(link!.getAttribute('href')!), 'Hamburg');
-  page = await postToHub(c, bed.h.url);
-  t.true(page.url.includes('/anmelden/einwilligung'), page.text.slice(0, 300));
-  page = await c.submit({ entscheidung: 'ja' }, '/anmelden/einwilligung');
-  for (let i = 0; i < 5 && !page.url.startsWith(bed.oidc.server.url); i++) {
-    const next = page.root.querySelector('a#weiter')?.getAttribute('href');
-    if (!next) break;
-    page = await c.get(next);
-  }
-  t.true(page.url.startsWith(bed.oidc.redirectUri), `${page.url}: ${page.text.slice(0, 300)}`);
-  const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url), {
-    pkceCodeVerifier: verifier,
-    expectedState: state,
-    expectedNonce: nonce,
-    idTokenExpected: true,
-  });
-  const claims = tokens.claims()!;
-  t.is(claims.acr, 'http://eidas.europa.eu/LoA/substantial', 'capped');
-  const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-  t.is(info.given_name, 'Hein');
-  t.is(info.family_name, 'Blöd');
-  t.is(info.email, 'hein@example.org');
-  t.is(info.foreign_id, 'HH:hh-bpk2-4711', 'the identifier of the other account, with its prefix');
-});
+test.serial(
+  'a citizen of another state logs in to an OIDC portal: the ID token and userinfo carry the mapped data and the capped level',
+  async (t) => {
+    const config = await oidc.discovery(new URL(bed.h.url), bed.oidc.clientId, {}, oidc.ClientSecretBasic(OIDC_SECRET), {
+      execute: [oidc.allowInsecureRequests],
+    });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: bed.oidc.redirectUri,
+      scope: 'openid profile email servicekonto',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
+    bed.hamburg.answer = () => ({ classRef: 'STORK-QAA-Level-4' });
+    const c = new Client(bed.h.url);
+    let page = await c.get(url.href);
+    const link = page.root.querySelectorAll('a').find((a) => a.textContent.includes('Land auswählen'));
+    t.truthy(link, page.text.slice(0, 400));
+    page = await choose(c, await c.get(link!.getAttribute('href')!), 'Hamburg');
+    page = await postToHub(c, bed.h.url);
+    t.true(page.url.includes('/anmelden/einwilligung'), page.text.slice(0, 300));
+    page = await c.submit({ entscheidung: 'ja' }, '/anmelden/einwilligung');
+    for (let i = 0; i < 5 && !page.url.startsWith(bed.oidc.server.url); i++) {
+      const next = page.root.querySelector('a#weiter')?.getAttribute('href');
+      if (!next) break;
+      page = await c.get(next);
+    }
+    t.true(page.url.startsWith(bed.oidc.redirectUri), `${page.url}: ${page.text.slice(0, 300)}`);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+      idTokenExpected: true,
+    });
+    const claims = tokens.claims()!;
+    t.is(claims.acr, 'http://eidas.europa.eu/LoA/substantial', 'capped');
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+    t.is(info.given_name, 'Hein');
+    t.is(info.family_name, 'Blöd');
+    t.is(info.email, 'hein@example.org');
+    t.is(info.foreign_id, 'HH:hh-bpk2-4711', 'the identifier of the other account, with its prefix');
+  },
+);

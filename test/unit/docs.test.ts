@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { configurationMarkdown } from '../../src/config/docs.ts';
+import { configurationMarkdown, trustMarkdown } from '../../src/config/docs.ts';
 import { errorsMarkdown } from '../../src/core/error-docs.ts';
 
 const hint = 'regenerate with `npm run hub -- config docs`';
@@ -11,4 +11,8 @@ test('docs/configuration.md is the one generated from the schema', (t) => {
 
 test('docs/errors.md lists every error code the hub has, and no other', (t) => {
   t.is(readFileSync('docs/errors.md', 'utf8'), errorsMarkdown(), hint);
+});
+
+test('docs/trust.md describes every key of a partner entry, from the schema the hub checks with', (t) => {
+  t.is(readFileSync('docs/trust.md', 'utf8'), trustMarkdown(), hint);
 });

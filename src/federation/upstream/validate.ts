@@ -112,6 +112,12 @@ function reasonOf(err: unknown, scope: PolicyScope): { reason: string; unsolicit
     return { reason: 'the signature is missing or does not verify with a key from its metadata', unsolicited: false };
   if (/expired|not yet valid|NotOnOrAfter|NotBefore/i.test(message))
     return { reason: 'it is outside its validity period', unsolicited: false };
+  // node-saml's words when no bearer SubjectConfirmationData is in time (NotOnOrAfter) or for this request.
+  if (/subject confirmation/i.test(message))
+    return {
+      reason: 'no bearer confirmation names this endpoint and request in time (Recipient, InResponseTo, NotOnOrAfter)',
+      unsolicited: false,
+    };
   if (/audience/i.test(message)) return { reason: 'it is meant for another recipient (Audience)', unsolicited: false };
   if (/decrypt|encrypt|cipher|oaep/i.test(message) || scope.decryptFailed)
     return { reason: 'it cannot be decrypted with the keys of this hub', unsolicited: false };

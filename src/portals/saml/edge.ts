@@ -15,7 +15,7 @@ import type { HubContext } from '../../web/context.ts';
 import { fmt } from '../../web/i18n.ts';
 import { buildAnswer, errorResponse, type AnswerSettings } from './answer.ts';
 import { samlText } from './messages.ts';
-import { MetadataPublisher, type IdpEndpoints } from './metadata-publisher.ts';
+import { MetadataPublisher, metadataSettings, type IdpEndpoints } from './metadata-publisher.ts';
 import { renderAutoPost, renderContinue } from './post-form.ts';
 import {
   decodeUtf8,
@@ -136,10 +136,6 @@ function postedXml(encoded: string): string {
   }
 }
 
-function mailAddress(from: string): string {
-  return /<([^>]+)>/.exec(from)?.[1] ?? from;
-}
-
 export class SamlEdge implements PortalEdge {
   readonly protocol = 'saml' as const;
   readonly endpoints: IdpEndpoints;
@@ -153,31 +149,13 @@ export class SamlEdge implements PortalEdge {
   private readonly formChains = new WeakSet<HubContext>();
 
   constructor(private readonly o: SamlEdgeOptions) {
-    const publicUrl = o.config.server.publicUrl.replace(/\/+$/, '');
     const c = o.config.saml;
-    this.endpoints = {
-      publicUrl,
-      entityId: `${publicUrl}/saml/metadata`,
-      ssoUrl: `${publicUrl}/saml/sso`,
-      sloUrl: `${publicUrl}/saml/slo`,
-    };
+    const settings = metadataSettings(o.config, o.sp);
+    this.endpoints = settings;
     this.spIndex = SpIndex.load(o.portals(), { production: o.production });
     this.clockSkewMs = c.clockSkewSeconds * SECOND;
     this.maxAgeMs = c.requestMaxAgeSeconds * SECOND;
-    this.metadata = new MetadataPublisher(
-      {
-        ...this.endpoints,
-        operatorName: o.config.web.operatorName,
-        validHours: c.metadataValidHours,
-        technicalContact: c.technicalContact || mailAddress(o.config.mail.from),
-        supportContact: c.supportContact || undefined,
-        wantAuthnRequestsSigned: false,
-        sp: o.sp,
-      },
-      o.keys.saml,
-      o.clock,
-      o.log,
-    );
+    this.metadata = new MetadataPublisher(settings, o.keys.saml, o.clock, o.log);
     const signing = o.keys.saml.signing;
     this.answerSettings = {
       entityId: this.endpoints.entityId,

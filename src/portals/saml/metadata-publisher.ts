@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HubKeys } from '../../config/keys.ts';
+import type { HubConfig } from '../../config/schema.ts';
 import type { Clock } from '../../core/clock.ts';
 import { HOUR } from '../../core/clock.ts';
 import { RSA_SHA256, SHA256 } from '../../core/saml/algorithms.ts';
@@ -59,6 +60,28 @@ export interface SignedMetadata {
   readonly id: string;
   readonly signedAt: number;
   readonly validUntil: number;
+}
+
+function mailAddress(from: string): string {
+  return /<([^>]+)>/.exec(from)?.[1] ?? from;
+}
+
+/** The metadata's settings from the hub's configuration: one place for the edge and `hub metadata export`. */
+export function metadataSettings(config: HubConfig, sp?: MetadataSettings['sp']): MetadataSettings {
+  const publicUrl = config.server.publicUrl.replace(/\/+$/, '');
+  const c = config.saml;
+  return {
+    publicUrl,
+    entityId: `${publicUrl}/saml/metadata`,
+    ssoUrl: `${publicUrl}/saml/sso`,
+    sloUrl: `${publicUrl}/saml/slo`,
+    operatorName: config.web.operatorName,
+    validHours: c.metadataValidHours,
+    technicalContact: c.technicalContact || mailAddress(config.mail.from),
+    supportContact: c.supportContact || undefined,
+    wantAuthnRequestsSigned: false,
+    sp,
+  };
 }
 
 function same(text: string): Localized {
