@@ -1,7 +1,9 @@
 /**
  * The hub under measurement, in a process of its own so `npm run bench` can read exactly its
- * CPU time. Started by scripts/bench.ts with the folder of the run as argument; prints its URL
- * as one JSON line and answers `cpu` messages with process.cpuUsage().
+ * CPU time. Started by scripts/bench.ts with the folder of the run, its port, the bench portal's
+ * SP metadata and (for the brokered scenario) a trust.yaml naming the partner state as
+ * arguments; prints its URL and certificates as one JSON line, answers `cpu` messages with
+ * process.cpuUsage() and `refresh` messages by fetching every partner's metadata now.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,8 +14,14 @@ import { createHub, PROJECT_ROOT } from '../src/main.ts';
 const dir = process.argv[2];
 const port = Number(process.argv[3]);
 const spMetadataFile = process.argv[4];
-if (!dir || !port || !spMetadataFile) throw new Error('usage: bench-hub <dir> <port> <sp-metadata-file>');
+if (!dir || !port || !spMetadataFile) throw new Error('usage: bench-hub <dir> <port> <sp-metadata-file> [<trust-file>]');
 mkdirSync(dir, { recursive: true });
+// Without a trust file of the run's own, an empty one: never the operator's federation/trust.yaml.
+let trustFile = process.argv[5];
+if (!trustFile) {
+  trustFile = path.join(dir, 'trust.yaml');
+  writeFileSync(trustFile, 'partners: []\n');
+}
 const portalsFile = path.join(dir, 'portals.yaml');
 // The Postkorb scenario: the bench portal may send, with a client of its own (it is SAML-only).
 const postkorbSecret = randomBytes(32).toString('base64url');
@@ -49,7 +57,7 @@ const hub = await createHub({
     store: { sqliteFile: path.join(dir, 'hub.sqlite') },
     keys: { dir: path.join(dir, 'keys') },
     mail: { outboxDir: path.join(dir, 'outbox') },
-    federation: { portalsFile },
+    federation: { portalsFile, trustFile },
     demo: { enabled: false },
     eid: { enabled: false },
     // Throttles are for attackers; the bench logs in from one address many times.
@@ -69,6 +77,18 @@ const hub = await createHub({
 await hub.listen();
 process.on('message', (m) => {
   if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  if (m === 'refresh')
+    hub.federation.refreshNow().then(
+      async () => process.send?.({ refreshed: await hub.federation.status() }),
+      (err: unknown) => process.send?.({ refreshed: [], error: String(err) }),
+    );
   if (m === 'stop') void hub.close().then(() => process.exit(0));
 });
-process.stdout.write(`${JSON.stringify({ url, certificatePem: hub.keys.saml.signing.certificatePem, postkorbSecret })}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    url,
+    certificatePem: hub.keys.saml.signing.certificatePem,
+    encryptionCertificatePem: hub.keys.saml.encryption[0]?.certificatePem,
+    postkorbSecret,
+  })}\n`,
+);
