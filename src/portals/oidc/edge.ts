@@ -27,7 +27,7 @@ import {
   purgeExpiredOidcModels,
 } from '../../store/oidc-adapter.ts';
 import type { HubRouter } from '../../web/app.ts';
-import type { HubContext, HubMiddleware } from '../../web/context.ts';
+import { afterForm, type HubContext, type HubMiddleware } from '../../web/context.ts';
 import { CONTENT_SECURITY_POLICY } from '../../web/security-headers.ts';
 import { requiredLevel } from './acr.ts';
 import { attributesOf, claimsRequest, grantDecision, isClaimName, requestedAttributes, requestedClaims, type ClaimName } from './claims.ts';
@@ -312,7 +312,7 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
   /** Leaves the login path for /fertig; after a form, through a page (see pages.ts). */
   function toFinish(ctx: HubContext, uid: string, portalId: string): void {
     const url = `/interaction/${encodeURIComponent(uid)}/fertig`;
-    if (ctx.method === 'POST') return renderContinue(ctx, url, login.portalName(portalId, ctx.state.lang));
+    if (afterForm(ctx)) return renderContinue(ctx, url, login.portalName(portalId, ctx.state.lang));
     ctx.status = 303;
     ctx.redirect(url);
   }
