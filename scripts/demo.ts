@@ -9,6 +9,8 @@
  *                                                file, keys and outbox under var/demo-hamburg/, no
  *                                                eID), whose one portal is NRW's hub
  *                                                (federation/demo/portals-hamburg.yaml)
+ *   eIDAS node simulator http://127.0.0.1:8082   src/federation/eidas-simulator: test persons of
+ *                                                other member states; keys under var/demo/eidas/
  *
  * The two trust each other through their published, signed /saml/metadata: NRW fetches
  * Hamburg's and checks it against the pinned certificate var/demo-hamburg/keys/saml-signing.crt;
@@ -20,7 +22,7 @@
  * Keys, certificates, databases and metadata are generated under var/ (DECISIONS 10); the
  * committed files under federation/demo/ point there. When other ports or folders are asked for
  * (tests), copies of the committed files with those filled in are written into the folders.
- * Refused with NODE_ENV=production. A simulated eIDAS node is not part of it yet.
+ * Refused with NODE_ENV=production.
  */
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ import { pino } from 'pino';
 import { hashPassword } from '../src/accounts/passwords.ts';
 import { loadHubKeys } from '../src/config/keys.ts';
 import { ConfigError, formatConfigProblem } from '../src/core/errors.ts';
+import { EidasNodeSimulator } from '../src/federation/eidas-simulator/simulator.ts';
 import { createHub, PROJECT_ROOT, type Hub } from '../src/main.ts';
 
 export const DEMO_TRUST_FILE = 'federation/demo/trust-nrw.yaml';
@@ -57,6 +60,7 @@ const DEFAULTS = {
   nrwPort: 8080,
   hamburgPort: 8081,
   portalPort: 8090,
+  eidasPort: 8082,
   nrwDir: 'var/demo',
   hamburgDir: 'var/demo-hamburg',
 } as const;
@@ -67,6 +71,7 @@ export interface DemoOptions {
   readonly nrwPort?: number;
   readonly hamburgPort?: number;
   readonly portalPort?: number;
+  readonly eidasPort?: number;
   /** NRW's store, keys, outbox and the demo portal's keys (relative to root or absolute). */
   readonly nrwDir?: string;
   /** Hamburg's store, keys, outbox and NRW's metadata. */
@@ -95,6 +100,7 @@ export interface RunningDemo {
   readonly nrwUrl: string;
   readonly hamburgUrl: string;
   readonly portalUrl: string;
+  readonly eidasUrl: string;
   readonly account: { readonly username: string; readonly password: string; readonly created: boolean };
   close(): Promise<void>;
 }
@@ -232,6 +238,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const nrwPort = options.nrwPort ?? DEFAULTS.nrwPort;
   const hamburgPort = options.hamburgPort ?? DEFAULTS.hamburgPort;
   const portalPort = options.portalPort ?? DEFAULTS.portalPort;
+  const eidasPort = options.eidasPort ?? DEFAULTS.eidasPort;
   const nrwDir = options.nrwDir ?? DEFAULTS.nrwDir;
   const hamburgDir = options.hamburgDir ?? DEFAULTS.hamburgDir;
   const abs = (p: string): string => (path.isAbsolute(p) ? p : path.join(root, p));
@@ -246,12 +253,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     [`http://localhost:${DEFAULTS.nrwPort}`, nrwUrl],
     [`http://127.0.0.1:${DEFAULTS.hamburgPort}`, hamburgUrl],
     [`http://localhost:${DEFAULTS.portalPort}`, portalUrl],
+    [`http://127.0.0.1:${DEFAULTS.eidasPort}`, `http://127.0.0.1:${eidasPort}`],
     [`${DEFAULTS.hamburgDir}/`, `${hamburgDir}/`],
     [`${DEFAULTS.nrwDir}/`, `${nrwDir}/`],
   ] as const;
 
-  // Hamburg's keys first: NRW's trust file pins Hamburg's metadata signing certificate.
+  // Hamburg's keys and the eIDAS node first: NRW's trust file pins their metadata signing certificates.
   await loadHubKeys(path.join(abs(hamburgDir), 'keys'), { production: false, commonName: '127.0.0.1' });
+  const eidas = await EidasNodeSimulator.start({ hubUrl: nrwUrl, dir: path.join(abs(nrwDir), 'eidas'), port: eidasPort, env });
 
   const nrw = await createHub({
     root,
@@ -274,6 +283,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   let hamburg: HamburgProcess | undefined;
   try {
     await nrw.listen();
+    // The node checks NRW's requests and encrypts to NRW with the certificates NRW publishes.
+    await eidas.trustHubMetadata();
     // NRW's published, signed metadata (both roles); Hamburg registers NRW's SP role as a portal.
     const res = await fetch(`${nrwUrl}/saml/metadata`);
     if (!res.ok) throw new Error(`NRW's metadata: HTTP ${res.status}`);
@@ -292,21 +303,27 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     if (nrw.federation.metadata.current('hamburg') === undefined) {
       throw new Error(`NRW could not use Hamburg's metadata (${hamburgUrl}/saml/metadata); see the log above`);
     }
+    if (nrw.federation.metadata.current('eidas') === undefined) {
+      throw new Error(`NRW could not use the eIDAS node simulator's metadata (${eidas.metadataUrl}); see the log above`);
+    }
     const h = hamburg;
     return {
       nrw,
       nrwUrl,
       hamburgUrl,
       portalUrl,
+      eidasUrl: eidas.url,
       account: { username: HAMBURG_DEMO_ACCOUNT.username, password: HAMBURG_DEMO_ACCOUNT.password, created: h.created },
       async close() {
         await h.close();
         await nrw.close();
+        await eidas.close();
       },
     };
   } catch (err) {
     await hamburg?.close().catch(() => undefined);
     await nrw.close().catch(() => undefined);
+    await eidas.close().catch(() => undefined);
     throw err;
   }
 }
@@ -321,7 +338,7 @@ export function instructions(d: RunningDemo): string {
     `  Demo portal          ${d.portalUrl}/   (a portal of NRW)`,
     `  Demo account at Hamburg: username "${d.account.username}", password "${d.account.password}"` +
       (d.account.created ? ' (created and confirmed now)' : ' (exists from an earlier start)'),
-    "  Missing: a simulated eIDAS node (not built yet); logins with an EU member state's eID cannot be tried here.",
+    `  eIDAS node           ${d.eidasUrl}/   (simulator: test persons of other EU member states)`,
     '',
     `Open ${d.portalUrl}/ and:`,
     '  1. Leave the level at "niedrig" and press "Login via SAML" (or "Login via OIDC").',
@@ -331,6 +348,11 @@ export function instructions(d: RunningDemo): string {
     '     (NRW does not ask again: its trust entry says consent: partner, DECISIONS 7).',
     "  5. Back at the demo portal: Hamburg's data and the level NRW believes, niedrig (a password login;",
     '     NRW caps whatever Hamburg claims at substanziell).',
+    'A citizen of another EU member state:',
+    '  1. At the demo portal choose the level "hoch" and press "Login via SAML".',
+    '  2. At Nordrhein-Westfalen press "Weiter zur Anmeldung mit eIDAS" (Anmelden mit einem ausländischen eID-Mittel).',
+    '  3. At the eIDAS node simulator choose a test person, e.g. Javier García López (Spain, hoch), and agree.',
+    '  4. NRW asks your consent; the demo portal shows the data from the node, AssertionProvedBy eIDAS.',
     '',
   ].join('\n');
 }

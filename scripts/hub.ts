@@ -3,7 +3,7 @@
  * does (config/default.yaml, HUB_CONFIG, environment).
  *
  *   config check                 validate the configuration; every problem with file, line, key
- *   config docs                  write docs/configuration.md, docs/errors.md and docs/trust.md
+ *   config docs                  write docs/configuration.md, errors.md, trust.md and portals.md
  *   trust check                  validate the portals file (federation.portalsFile) and the
  *                                partner states (federation.trustFile) offline: schema, unique
  *                                ids, client ids and entityIDs, referenced files, secrets,
@@ -24,7 +24,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { configurationMarkdown, trustMarkdown } from '../src/config/docs.ts';
+import { configurationMarkdown, portalsMarkdown, trustMarkdown } from '../src/config/docs.ts';
 import { KEY_FAMILIES, KeyRotationError, keyStatus, prepareNext, rotate, type KeyFamily } from '../src/config/key-rotation.ts';
 import { loadHubConfig, type LoadedConfig } from '../src/config/load.ts';
 import { DAY, HOUR } from '../src/core/clock.ts';
@@ -104,7 +104,8 @@ async function main(args: readonly string[]): Promise<void> {
     writeFileSync(path.join(PROJECT_ROOT, 'docs', 'configuration.md'), configurationMarkdown());
     writeFileSync(path.join(PROJECT_ROOT, 'docs', 'errors.md'), errorsMarkdown());
     writeFileSync(path.join(PROJECT_ROOT, 'docs', 'trust.md'), trustMarkdown());
-    out('wrote docs/configuration.md, docs/errors.md and docs/trust.md');
+    writeFileSync(path.join(PROJECT_ROOT, 'docs', 'portals.md'), portalsMarkdown());
+    out('wrote docs/configuration.md, docs/errors.md, docs/trust.md and docs/portals.md');
     return;
   }
   if (group === 'trust' && (command === 'check' || command === 'reload')) {

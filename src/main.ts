@@ -242,6 +242,7 @@ export async function createHub(options: HubOptions = {}): Promise<Hub> {
     production,
   });
   login.addMethod(federation.method);
+  login.addMethod(federation.eidasMethod);
   await federation.start();
 
   const router = web.router;

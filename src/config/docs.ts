@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENV_OVERRIDES } from './load.ts';
 import { hubConfigSchema } from './schema.ts';
+import { portalSchema } from './portals.ts';
 import { partnerSchema } from './trust.ts';
 
 /**
@@ -90,6 +91,60 @@ export function trustMarkdown(): string {
     'PersonIdentifier and postbox references (`urn:oid:2.5.4.18`) are never taken from a partner',
     '(FINK). The level a partner states is mapped by `loa.map` and then capped at `loa.cap`; an',
     'AuthnContextClassRef missing from the map fails the login.',
+    '',
+    'An entry of `kind: eidas` is the German eIDAS node ("Anmelden mit einem ausländischen',
+    'eID-Mittel (eIDAS)", a login method of its own; at most one enabled). The hub sends it a signed',
+    'AuthnRequest by HTTP-POST with `eidas:SPType`, `eidas:RequestedAttributes` (PersonIdentifier,',
+    'FamilyName, FirstName, DateOfBirth required; the optional ones of `eidas.optionalAttributes`),',
+    'ForceAuthn and the eIDAS LoA URI with Comparison="minimum". Such an entry has no `attributes`',
+    'map and no `identifierAttribute`: the natural-person attributes are mapped by the hub (CurrentAddress',
+    'decoded into street, postal code, town, country), an answer without a required one is refused,',
+    'and the PersonIdentifier is kept only with the prefix (`EIDAS:ES/DE/…`, as foreignId), never',
+    'passed on as PersonIdentifier. Its `loa.map` holds only the eIDAS LoA URIs, each for its own',
+    'level; SHA-1, AES-CBC, unsigned Responses, HTTP-Redirect and metadata without validUntil are',
+    'refused by `trust check`. Example:',
+    '',
+    '```yaml',
+    '- id: eidas',
+    '  kind: eidas',
+    '  name: { de: Deutscher eIDAS-Knoten, en: German eIDAS node }',
+    '  metadata:',
+    '    url: https://eidas-node.example/metadata',
+    '    entityId: https://eidas-node.example/metadata',
+    '    certificates: [federation/certs/eidas-node-metadata.crt]',
+    '  link_accounts: true',
+    '  identifierPrefix: EIDAS',
+    '  loa:',
+    '    map:',
+    '      http://eidas.europa.eu/LoA/low: low',
+    '      http://eidas.europa.eu/LoA/substantial: substantial',
+    '      http://eidas.europa.eu/LoA/high: high',
+    '    cap: high',
+    '  eidas: { spType: public, optionalAttributes: [BirthName, PlaceOfBirth, CurrentAddress, Gender] }',
+    '```',
+    '',
+    '| key | type | default | meaning |',
+    '| --- | --- | --- | --- |',
+  ];
+  rows('', schema, out);
+  out.push('');
+  return out.join('\n');
+}
+
+/** docs/portals.md: every key of a portal entry in federation/portals.yaml, from the schema the hub checks with. */
+export function portalsMarkdown(): string {
+  const schema = z.toJSONSchema(portalSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const out: string[] = [
+    '# federation/portals.yaml',
+    '',
+    '<!-- Generated from src/config/portals.ts by `npm run hub -- config docs`; do not edit by hand. -->',
+    '',
+    'The portals (online services) that log citizens in through the hub, over SAML 2.0 (`saml`) or',
+    'OpenID Connect (`oidc`), or both. The file holds one list, `portals`; each entry has the keys',
+    'below. `npm run hub -- trust check` checks the file offline and names file, line and key path',
+    'for every problem; `npm run hub -- trust reload` (or SIGHUP) applies it to the running hub,',
+    "which keeps the previous configuration when the new one has a problem. Other states' hubs that",
+    'use this hub as their IdP are entered here like SAML portals, from their SP metadata.',
     '',
     '| key | type | default | meaning |',
     '| --- | --- | --- | --- |',

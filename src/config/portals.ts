@@ -33,7 +33,7 @@ const samlSchema = z.strictObject({
 
 const oidcSchema = z
   .strictObject({
-    clientId: z.string().min(1).max(128),
+    clientId: z.string().min(1).max(128).describe('the client_id the portal sends; unique across portals'),
     clientSecretEnv: z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/)
@@ -45,10 +45,13 @@ const oidcSchema = z
       .default('client_secret_basic')
       .describe('none = public client (PKCE S256 required)'),
     jwksFile: z.string().optional().describe("the client's public keys (JWKS) for private_key_jwt"),
-    redirectUris: z.array(url).min(1),
-    postLogoutRedirectUris: z.array(url).default([]),
-    backchannelLogoutUri: url.optional(),
-    subjectType: z.enum(['pairwise', 'public']).default('pairwise'),
+    redirectUris: z.array(url).min(1).describe('exact redirect_uri values accepted (https; http only for loopback outside production)'),
+    postLogoutRedirectUris: z.array(url).default([]).describe('where RP-initiated logout may return to'),
+    backchannelLogoutUri: url.optional().describe("receives a signed logout token when the citizen's session ends (DECISIONS 5)"),
+    subjectType: z
+      .enum(['pairwise', 'public'])
+      .default('pairwise')
+      .describe('pairwise: a sub per portal sector; public: the account id, only where the portal must link accounts'),
     idTokenSignedResponseAlg: z
       .enum(['RS256', 'ES256'])
       .default('RS256')
@@ -123,14 +126,29 @@ const postkorbSchema = z.strictObject({
     .describe('the client for the token endpoint, for a portal without an oidc section (a portal with one sends with its oidc client)'),
 });
 
-const portalSchema = z
+/** How a portal lets citizens log in (issue 9): with an account, temporarily, or either. */
+export const PORTAL_ACCOUNT_MODES = ['permanent', 'temporary', 'both'] as const;
+export type PortalAccountMode = (typeof PORTAL_ACCOUNT_MODES)[number];
+
+export const portalSchema = z
   .strictObject({
-    id,
-    name: z.strictObject({ de: z.string().min(1).max(80), en: z.string().min(1).max(80) }),
-    enabled: z.boolean().default(true),
+    id: id.describe('short name used in logs, audit records, `hub status` and stored consents; never change it'),
+    name: z
+      .strictObject({
+        de: z.string().min(1).max(80).describe('German name'),
+        en: z.string().min(1).max(80).describe('English name'),
+      })
+      .describe('shown to citizens on the login and consent pages'),
+    enabled: z.boolean().default(true).describe('false: requests from this portal are refused'),
     minLoa: z.enum(LOA_LEVELS).default('low').describe('applies even when the portal asks for less'),
     attributes: z.array(z.enum(ATTRIBUTE_NAMES)).default([]).describe('what may be released to this portal (release policy)'),
     sector: id.optional().describe('pairwise identifier sector; portals of one sector see the same pseudonym (default: the id)'),
+    accounts: z
+      .enum(PORTAL_ACCOUNT_MODES)
+      .default('permanent')
+      .describe(
+        'permanent: logins with a Servicekonto; temporary: only "Temporär anmelden" (eID or another state\'s account, nothing kept); both: the citizen chooses',
+      ),
     saml: samlSchema.optional(),
     oidc: oidcSchema.optional(),
     postkorb: postkorbSchema.optional().describe('may send messages to the Postkorb of citizens (src/mailbox)'),
@@ -184,6 +202,8 @@ export interface PortalConfig {
   readonly minLoa: Loa;
   readonly attributes: readonly AttributeName[];
   readonly sector: string;
+  /** Whether logins for this portal use an account, are temporary (nothing kept), or either (issue 9); absent = permanent. */
+  readonly accounts?: PortalAccountMode;
   readonly saml?: PortalSaml & { readonly metadataPath: string };
   readonly oidc?: PortalOidc & { readonly clientSecret?: string; readonly jwksPath?: string };
   readonly postkorb?: PortalPostkorb;
@@ -375,6 +395,7 @@ export function loadPortals(options: LoadPortalsOptions): PortalRegistry {
       minLoa: p.minLoa,
       attributes: p.attributes,
       sector: p.sector ?? p.id,
+      accounts: p.accounts,
       ...(saml ? { saml } : {}),
       ...(oidc ? { oidc } : {}),
       ...(postkorb ? { postkorb } : {}),

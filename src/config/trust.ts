@@ -3,12 +3,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ATTRIBUTE_NAMES, type AttributeName } from '../core/attributes.ts';
+import { EIDAS_OPTIONAL_KEYS, EIDAS_SP_TYPES, type EidasOptionalKey } from '../core/eidas.ts';
 import { ConfigError, type ConfigProblem } from '../core/errors.ts';
-import { LOA_LEVELS, type Loa } from '../core/loa.ts';
+import { EIDAS_LOA_URI, LOA_LEVELS, parseLoa, type Loa } from '../core/loa.ts';
 import { issuesToProblems, readYamlFile, type YamlSource } from './yaml-file.ts';
 
 /**
- * Other states' accounts (and, in a later step, the eIDAS node) that citizens may log in with:
+ * Other states' accounts and the German eIDAS node that citizens may log in with:
  * `federation/trust.yaml` (DECISIONS 10). Each partner names where its metadata comes from (an
  * https URL and/or a file under federation/metadata/), the certificate(s) that must have signed
  * that metadata (several during a rollover, under federation/certs/), how foreign attributes and
@@ -18,12 +19,17 @@ import { issuesToProblems, readYamlFile, type YamlSource } from './yaml-file.ts'
  * is checked by src/federation, which the operator CLI runs too.
  *
  * `kind` says which upstream profile speaks to the partner: `state` (another German account,
- * FINK). The eIDAS connector adds `eidas` as a kind of its own.
+ * FINK) or `eidas` (the German eIDAS node, eIDAS SAML profile). An `eidas` entry has no
+ * attribute map and no identifierAttribute: the eIDAS attributes are fixed by the profile
+ * (src/core/eidas.ts), and the citizen is identified by the eIDAS PersonIdentifier, which is kept
+ * only as the prefixed foreign identifier (`EIDAS:ES/DE/…`), never passed on as PersonIdentifier
+ * (the FINK filter below stays in force for every kind). Its problems are checked here too
+ * (`eidasProblems`).
  */
 
 export const TRUST_FILE = path.join('federation', 'trust.yaml');
 
-export const PARTNER_KINDS = ['state'] as const;
+export const PARTNER_KINDS = ['state', 'eidas'] as const;
 export type PartnerKind = (typeof PARTNER_KINDS)[number];
 
 /**
@@ -93,11 +99,73 @@ const metadataSchema = z
     if (m.url === undefined && m.file === undefined) ctx.addIssue({ code: 'custom', path: [], message: 'needs url or file (or both)' });
   });
 
+/** What an eidas entry must (not) say, beyond the schema (eIDAS Message Format and Interoperability Architecture; specs.md 2). */
+function eidasProblems(p: {
+  attributes: Record<string, string>;
+  identifierAttribute: string;
+  loa: { map: Record<string, Loa>; cap: Loa };
+  algorithms: { allowSha1: boolean; allowAesCbc: boolean };
+  requireSignedResponse: boolean;
+  binding: string;
+  consent: string;
+  metadata: { requireValidUntil: boolean };
+}): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  if (Object.keys(p.attributes).length > 0) {
+    out.push({
+      path: ['attributes'],
+      message: 'an eidas entry has no attribute map: the natural-person attributes of the eIDAS profile are mapped by the hub',
+    });
+  }
+  if (p.identifierAttribute !== BPK2) {
+    out.push({
+      path: ['identifierAttribute'],
+      message: 'an eidas entry identifies the citizen by the eIDAS PersonIdentifier (kept only with the prefix, as foreignId)',
+    });
+  }
+  for (const [classRef, level] of Object.entries(p.loa.map)) {
+    const own = parseLoa('eidas', classRef);
+    if (own === undefined) {
+      out.push({
+        path: ['loa', 'map', classRef],
+        message: `the eIDAS node states levels as eIDAS LoA URIs only (${Object.values(EIDAS_LOA_URI).join(', ')})`,
+      });
+    } else if (own !== level) {
+      out.push({ path: ['loa', 'map', classRef], message: `an eIDAS LoA URI stands for its own level (${own}), not ${level}` });
+    }
+  }
+  if (p.loa.cap === 'basic') out.push({ path: ['loa', 'cap'], message: 'eIDAS knows no level below low' });
+  if (p.algorithms.allowSha1) {
+    out.push({ path: ['algorithms', 'allowSha1'], message: 'the eIDAS crypto requirements exclude SHA-1' });
+  }
+  if (p.algorithms.allowAesCbc) {
+    out.push({ path: ['algorithms', 'allowAesCbc'], message: 'the eIDAS crypto requirements exclude AES-CBC (AES-GCM only)' });
+  }
+  if (!p.requireSignedResponse) {
+    out.push({ path: ['requireSignedResponse'], message: 'an eIDAS Response is always signed (eIDAS Message Format)' });
+  }
+  if (p.binding === 'redirect') {
+    out.push({ path: ['binding'], message: 'the eIDAS node takes AuthnRequests by HTTP-POST' });
+  }
+  if (p.consent === 'partner') {
+    out.push({ path: ['consent'], message: 'the eIDAS node does not ask consent for the end portal: the hub asks (DECISIONS 7)' });
+  }
+  if (!p.metadata.requireValidUntil) {
+    out.push({ path: ['metadata', 'requireValidUntil'], message: 'eIDAS metadata must carry validUntil' });
+  }
+  return out;
+}
+
 export const partnerSchema = z
   .strictObject({
     id: id.describe('short name used in logs, `hub trust status`, the last-choice cookie and stored accounts; never change it'),
-    kind: z.enum(PARTNER_KINDS).default('state').describe('state: another German account (FINK); eidas follows'),
-    name: localized.describe('shown in the list "Anmelden mit anderem deutschen Nutzerkonto"'),
+    kind: z
+      .enum(PARTNER_KINDS)
+      .default('state')
+      .describe(
+        'state: another German account (FINK), listed under "Anmelden mit anderem deutschen Nutzerkonto"; eidas: the German eIDAS node (eIDAS SAML profile), a login method of its own, "Anmelden mit einem ausländischen eID-Mittel (eIDAS)" (at most one enabled)',
+      ),
+    name: localized.describe('shown in the list "Anmelden mit anderem deutschen Nutzerkonto" (eidas: named on the way to the node)'),
     enabled: z.boolean().default(true).describe('false: shown nowhere, and answers to requests already sent are refused'),
     metadata: metadataSchema,
     link_accounts: z
@@ -148,8 +216,32 @@ export const partnerSchema = z
       .boolean()
       .default(true)
       .describe("tell the partner when the citizen logs out here (its metadata's SingleLogoutService)"),
+    eidas: z
+      .strictObject({
+        spType: z
+          .enum(EIDAS_SP_TYPES)
+          .default('public')
+          .describe('eidas:SPType sent in the AuthnRequest: public (a public-sector service, the hub) or private'),
+        nameIdFormat: z
+          .enum(['persistent', 'transient', 'unspecified'])
+          .default('persistent')
+          .describe('the NameIDPolicy Format asked for (the citizen is identified by the PersonIdentifier whatever it is)'),
+        optionalAttributes: z
+          .array(z.enum(EIDAS_OPTIONAL_KEYS))
+          .default([...EIDAS_OPTIONAL_KEYS])
+          .describe(
+            'optional natural-person attributes requested with isRequired="false" (PersonIdentifier, FamilyName, FirstName and DateOfBirth are always requested as required)',
+          ),
+      })
+      .optional()
+      .describe('kind eidas only: what the AuthnRequest to the eIDAS node asks for (defaults apply when absent)'),
   })
   .superRefine((p, ctx) => {
+    if (p.kind === 'eidas') {
+      for (const problem of eidasProblems(p)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+      return;
+    }
+    if (p.eidas !== undefined) ctx.addIssue({ code: 'custom', path: ['eidas'], message: 'only an entry of kind eidas has eidas settings' });
     for (const name of Object.keys(p.attributes)) {
       const filtered = FILTERED_FOREIGN_ATTRIBUTES[name];
       if (filtered) {
@@ -215,10 +307,18 @@ export interface PartnerConfig {
   readonly binding: 'auto' | 'redirect' | 'post';
   readonly akdbExtension: boolean;
   readonly singleLogout: boolean;
+  /** Kind eidas: what the AuthnRequest asks for (defaults filled in); undefined for other kinds. */
+  readonly eidas?: EidasSettings | undefined;
   /** Where the entry sits in the file, for problems found later (metadata). */
   readonly line?: number | undefined;
   /** Its position in `partners` (the key path of problems found later). */
   readonly index?: number | undefined;
+}
+
+export interface EidasSettings {
+  readonly spType: 'public' | 'private';
+  readonly nameIdFormat: 'persistent' | 'transient' | 'unspecified';
+  readonly optionalAttributes: readonly EidasOptionalKey[];
 }
 
 export class TrustRegistry {
@@ -333,6 +433,7 @@ export function readTrust(options: LoadTrustOptions): { registry: TrustRegistry;
   const seenIds = new Map<string, number>();
   const seenEntities = new Map<string, number>();
   const seenPrefixes = new Map<string, number>();
+  let enabledEidas: number | undefined;
   parsed.data.partners.forEach((raw, index) => {
     const one = partnerSchema.safeParse(raw, { reportInput: true });
     if (!one.success) {
@@ -361,6 +462,16 @@ export function readTrust(options: LoadTrustOptions): { registry: TrustRegistry;
       at(source, [...base, 'identifierPrefix'], `duplicate identifier prefix "${prefix}" (also partners.${seenPrefixes.get(prefix)})`);
     }
     seenPrefixes.set(prefix, index);
+    if (p.kind === 'eidas' && p.enabled) {
+      if (enabledEidas !== undefined) {
+        at(
+          source,
+          [...base, 'kind'],
+          `only one eidas entry may be enabled (also partners.${enabledEidas}): the login page offers one eIDAS node`,
+        );
+      }
+      enabledEidas ??= index;
+    }
     if (p.metadata.url !== undefined && p.metadata.url.startsWith('http:') && (options.production || !isLoopback(p.metadata.url))) {
       at(source, [...base, 'metadata', 'url'], `${p.metadata.url}: http is allowed only for loopback hosts outside production`);
     }
@@ -401,6 +512,15 @@ export function readTrust(options: LoadTrustOptions): { registry: TrustRegistry;
       binding: p.binding,
       akdbExtension: p.akdbExtension,
       singleLogout: p.singleLogout,
+      ...(p.kind === 'eidas'
+        ? {
+            eidas: {
+              spType: p.eidas?.spType ?? 'public',
+              nameIdFormat: p.eidas?.nameIdFormat ?? 'persistent',
+              optionalAttributes: p.eidas?.optionalAttributes ?? [...EIDAS_OPTIONAL_KEYS],
+            },
+          }
+        : {}),
       line: source.lineOf(base),
       index,
     });

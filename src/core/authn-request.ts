@@ -42,6 +42,13 @@ export interface AuthnRequestContext {
    * consent naming this portal (DECISIONS 7): the hub does not ask again.
    */
   readonly consentByPartner?: boolean | undefined;
+  /**
+   * The portal requires something only an account has (a persistent pairwise identifier asked
+   * for as required): a temporary login is not offered. Set by the edge.
+   */
+  readonly needsAccount?: boolean | undefined;
+  /** Set by login when the citizen chose "Temporär anmelden" (or the portal allows only that). */
+  readonly temporary?: boolean | undefined;
   /** What the edge needs to answer (RelayState, InResponseTo, interaction uid, …). JSON only. */
   readonly edge: Readonly<Record<string, unknown>>;
   readonly createdAt: number;
@@ -69,6 +76,11 @@ export interface ReleasedIdentity {
   readonly pairwiseId: string;
   /** Identifies this SSO session towards the portal (SAML SessionIndex, OIDC sid). */
   readonly sessionIndex: string;
+  /**
+   * A temporary login (issue 9): `pairwiseId` is valid for this session only, so a SAML answer
+   * uses a transient NameID and no persistent identifier (bPK2) is computed.
+   */
+  readonly temporary?: boolean | undefined;
 }
 
 export type LoginFailure =

@@ -28,6 +28,19 @@ export interface Identity {
    * DECISIONS 7), so the hub does not ask again for that request.
    */
   readonly consentByPartner?: boolean | undefined;
+  /**
+   * A temporary login ("Temporär anmelden", issue 9): no account is used or created, the
+   * identity lives in the session only and ends with it (at logout, at the TR-03160 timeouts,
+   * and once the answer went to the portal); portals get transient identifiers. Any upstream
+   * method may produce one (eID, another state's account, later the eIDAS node).
+   */
+  readonly temporary?: boolean | undefined;
+  /**
+   * A local path the consent page of a temporary login offers as "Servicekonto mit diesen Daten
+   * anlegen" (a form POST with the request as `auftrag`); the method that set it keeps what it
+   * needs in the session.
+   */
+  readonly accountOffer?: string | undefined;
 }
 
 /** Who a partner says the citizen is, for a login without an account here. */

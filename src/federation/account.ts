@@ -6,6 +6,7 @@ import { html } from '../web/html.ts';
 import { fmt } from '../web/i18n.ts';
 import { renderPage } from '../web/layout.ts';
 import type { MetadataService } from './metadata/service.ts';
+import { eidasText } from './eidas-messages.ts';
 import { federationText } from './messages.ts';
 
 /**
@@ -26,13 +27,22 @@ function partnerName(deps: FederatedAccountUiDeps, partnerId: string, lang: 'de'
   return deps.metadata.trust.byId(partnerId)?.name[lang] ?? partnerId;
 }
 
+/** The section's and page's words: an account from the eIDAS node is no "Nutzerkonto" of a state. */
+function linkTexts(
+  deps: FederatedAccountUiDeps,
+  partnerId: string,
+  lang: 'de' | 'en',
+): { linkedTitle: string; linkedText: string; lockedTitle: string; lockedText: string } {
+  return deps.metadata.trust.byId(partnerId)?.kind === 'eidas' ? eidasText(lang) : federationText(lang);
+}
+
 export function federatedAccountSection(deps: FederatedAccountUiDeps): AccountSection {
   return {
     order: 5,
     async render(ctx, account) {
       const row = await deps.federated.of(account.id);
       if (!row) return html``;
-      const t = federationText(ctx.state.lang);
+      const t = linkTexts(deps, row.partnerId, ctx.state.lang);
       const partner = partnerName(deps, row.partnerId, ctx.state.lang);
       return html`<section class="notice" aria-labelledby="federated-title">
         <h2 id="federated-title">${fmt(t.linkedTitle, { partner })}</h2>
@@ -56,7 +66,7 @@ export function registerFederatedAccountRoutes(router: HubRouter, deps: Federate
   router.get(LOCKED_PATH, requireLogin, async (ctx) => {
     const row = await deps.federated.of(ctx.state.session.accountId as string);
     if (!row) return ctx.redirect('/konto');
-    const t = federationText(ctx.state.lang);
+    const t = { ...federationText(ctx.state.lang), ...linkTexts(deps, row.partnerId, ctx.state.lang) };
     const partner = partnerName(deps, row.partnerId, ctx.state.lang);
     renderPage(ctx, {
       title: fmt(t.lockedTitle, { partner }),

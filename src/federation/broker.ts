@@ -25,6 +25,7 @@ import { renderContinue } from '../web/layout.ts';
 import { levelWord } from '../web/messages.ts';
 import type { MetadataService } from './metadata/service.ts';
 import type { IdpMetadata } from './metadata/partner-metadata.ts';
+import { eidasText } from './eidas-messages.ts';
 import { federationText } from './messages.ts';
 import { profileOf } from './upstream/profile.ts';
 import { assertionReplayKey, guardResponse, PartnerDeclined, validateResponse, type AcsSettings } from './upstream/validate.ts';
@@ -81,6 +82,8 @@ type SealedResult =
       readonly partnerId: string;
       readonly auftrag?: string;
       readonly nameId: string;
+      /** What the federated account is keyed by when not the NameID (eIDAS: the PersonIdentifier). */
+      readonly subject?: string;
       readonly nameIdFormat?: string;
       readonly nameQualifier?: string;
       readonly spNameQualifier?: string;
@@ -91,6 +94,7 @@ type SealedResult =
       readonly consentExplicit: boolean;
     }
   | { readonly kind: 'declined'; readonly partnerId: string; readonly auftrag?: string; readonly status: string }
+  | { readonly kind: 'incomplete'; readonly partnerId: string; readonly auftrag?: string; readonly missing: readonly string[] }
   | { readonly kind: 'too-low'; readonly partnerId: string; readonly auftrag?: string; readonly reached: Loa; readonly needed: Loa };
 
 const sha256 = (v: string): string => createHash('sha256').update(v).digest('hex');
@@ -162,7 +166,8 @@ export class Broker {
     if (!metadata || !available.ok) {
       throw new HubError('federation_partner_unavailable', `${partner.id}: ${available.ok ? 'no metadata' : available.reason}`);
     }
-    this.rememberChoice(ctx, partner.id);
+    // The last choice is offered first in the list of states; the eIDAS node is not in it.
+    if (partner.kind === 'state') this.rememberChoice(ctx, partner.id);
     const lang = ctx.state.lang;
     const portal = request ? this.d.login.portal(request.portalId) : undefined;
     const attributes: readonly RequestedAttribute[] | undefined = request
@@ -176,12 +181,13 @@ export class Broker {
     });
     const id = `_${randomBytes(20).toString('hex')}`;
     const relayState = randomBytes(24).toString('base64url');
-    const binding = this.binding(partner, metadata);
+    const binding = plan.binding !== undefined && metadata.singleSignOn[plan.binding] ? plan.binding : this.binding(partner, metadata);
+    const forceAuthn = plan.forceAuthn ?? request?.forceAuthn ?? false;
     const destination = (binding === 'redirect' ? metadata.singleSignOn.redirect : metadata.singleSignOn.post) as string;
     const payload: RequestPayload = {
       ...(request ? { auftrag: request.id } : {}),
       loa: needed,
-      forceAuthn: request?.forceAuthn ?? false,
+      forceAuthn,
       lang,
     };
     await insertUpstreamRequest(this.d.db, {
@@ -200,14 +206,15 @@ export class Broker {
       destination,
       assertionConsumerServiceUrl: this.d.acsUrl,
       providerName: this.d.operatorName,
-      ...(request?.forceAuthn ? { forceAuthn: true } : {}),
+      ...(plan.forceAuthn !== undefined ? { forceAuthn: plan.forceAuthn } : request?.forceAuthn ? { forceAuthn: true } : {}),
+      ...(plan.isPassive !== undefined ? { isPassive: plan.isPassive } : {}),
       extensions: plan.extensions,
       nameIdFormat: plan.nameIdFormat,
       allowCreate: plan.allowCreate,
       ...(plan.requestedAuthnContext ? { requestedAuthnContext: plan.requestedAuthnContext } : {}),
     });
     ctx.state.log.info({ partner: partner.id, binding, loa: needed }, 'AuthnRequest sent to a partner');
-    const t = federationText(lang);
+    const t = partner.kind === 'eidas' ? eidasText(lang) : federationText(lang);
     const name = partner.name[lang];
     if (binding === 'redirect') {
       const url = redirectUrl(destination, 'SAMLRequest', unsigned(message), relayState, this.d.keys.saml.signing.privateKey);
@@ -301,6 +308,26 @@ export class Broker {
         });
       }
       const mapped = profileOf(partner).map(partner, validated);
+      if (!mapped.ok && mapped.reason === 'missing-attributes') {
+        // Mandatory attributes absent: refused before anything is linked or stored.
+        ctx.state.log.info({ partner: partner.id, missing: mapped.missing }, 'partner Response without mandatory attributes');
+        const token = randomBytes(32).toString('base64url');
+        const incomplete: SealedResult = {
+          kind: 'incomplete',
+          partnerId: partner.id,
+          ...(payload.auftrag ? { auftrag: payload.auftrag } : {}),
+          missing: mapped.missing,
+        };
+        await insertResult(this.d.db, {
+          tokenHash: sha256(token),
+          browserHash: row.browserHash,
+          sealed: seal(token, incomplete),
+          expiresAt: now + RESULT_LIFETIME_MS,
+        });
+        ctx.status = 303;
+        ctx.redirect(`/saml/acs/weiter?t=${token}`);
+        return;
+      }
       if (!mapped.ok) {
         throw new HubError('federation_level_unknown', `${partner.id}: unknown AuthnContextClassRef ${mapped.classRef}`, {
           params: { partner: partner.name.de, level: mapped.classRef.slice(0, 200) },
@@ -347,6 +374,7 @@ export class Broker {
         partnerId: partner.id,
         ...(payload.auftrag ? { auftrag: payload.auftrag } : {}),
         nameId: validated.nameId,
+        ...(mapped.subject !== undefined ? { subject: mapped.subject } : {}),
         ...(validated.nameIdFormat ? { nameIdFormat: validated.nameIdFormat } : {}),
         ...(validated.nameQualifier ? { nameQualifier: validated.nameQualifier } : {}),
         ...(validated.spNameQualifier ? { spNameQualifier: validated.spNameQualifier } : {}),
@@ -379,6 +407,8 @@ export class Broker {
 
   /** GET /saml/acs/weiter: the browser the request was sent from continues its login. */
   async resume(ctx: HubContext): Promise<void> {
+    // This GET is the 303 after the partner's form posted to /saml/acs.
+    ctx.state.fromForeignForm = true;
     const token = typeof ctx.query.t === 'string' ? ctx.query.t : '';
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new HubError('federation_unsolicited', 'no result token');
     const row = await consumeResult(this.d.db, sha256(token), this.d.clock.now());
@@ -403,28 +433,40 @@ export class Broker {
       });
       return this.d.login.renderPage(ctx, {}, 403, request, problem);
     }
+    if (result.kind === 'incomplete') {
+      const problem = fmt(eidasText(lang).incomplete, { partner: partner.name[lang], missing: result.missing.join(', ') });
+      return this.d.login.renderPage(ctx, {}, 403, request, problem);
+    }
     const consentByPartner = partner.consent === 'partner' && result.consentExplicit;
+    const method = profileOf(partner).method;
+    const subject = result.subject ?? result.nameId;
     const base = {
-      source: `upstream:${partner.id}` as const,
+      source: method === 'eidas' ? ('eidas' as const) : (`upstream:${partner.id}` as const),
       loa: result.loa,
-      methods: ['upstream'] as const,
+      methods: [method] as const,
       authnInstant: result.authnInstant,
       attributes: result.attributes,
       ...(consentByPartner ? { consentByPartner: true } : {}),
     };
     let identity: Identity;
-    if (partner.linkAccounts) {
+    if (this.d.login.isTemporary(ctx, request?.id)) {
+      // "Temporär anmelden" (issue 9), through any upstream (a state, the eIDAS node): nothing is
+      // linked or created, whatever link_accounts says; the portal gets transient identifiers.
+      identity = { ...base, accountId: undefined, temporary: true, federatedSubject: { partnerId: partner.id, nameId: subject } };
+    } else if (partner.linkAccounts) {
       const linked = await this.d.federated.linkOrCreate({
         partnerId: partner.id,
-        nameId: result.nameId,
+        nameId: subject,
         attributes: result.attributes,
         lang,
       });
       identity = { ...base, accountId: linked.accountId };
     } else {
-      identity = { ...base, accountId: undefined, federatedSubject: { partnerId: partner.id, nameId: result.nameId } };
+      identity = { ...base, accountId: undefined, federatedSubject: { partnerId: partner.id, nameId: subject } };
     }
     await this.d.login.complete(ctx, identity, request?.id);
+    // A temporary login whose answer already went to the portal has ended: nothing to record.
+    if (ctx.state.session.principalId === undefined) return;
     this.d.login.recordUpstreamLogin(ctx.state.session, {
       partnerId: partner.id,
       data: {

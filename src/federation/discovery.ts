@@ -57,6 +57,8 @@ export function upstreamMethod(deps: DiscoveryDeps): LoginMethod {
   return {
     id: 'upstream',
     order: 40,
+    // "Temporär anmelden" through another state's account (issue 9): nothing is kept here.
+    temporary: true,
     get maxLoa(): Loa {
       return maxLoa(...usable().map((p) => p.loa.cap)) ?? 'basic';
     },

@@ -13,6 +13,7 @@ import type { HubRouter } from '../web/app.ts';
 import { federatedAccountGate, federatedAccountSection, registerFederatedAccountRoutes } from './account.ts';
 import { Broker } from './broker.ts';
 import { registerDiscoveryRoutes, upstreamMethod } from './discovery.ts';
+import { eidasMethod, registerEidasRoutes } from './eidas.ts';
 import { PartnerLogout, SP_SLO_PATH } from './logout.ts';
 import { MetadataService } from './metadata/service.ts';
 import { partnerStatus, type PartnerStatus } from './status.ts';
@@ -54,6 +55,8 @@ export interface Federation {
   readonly endpoints: FederationEndpoints;
   readonly metadata: MetadataService;
   readonly method: LoginMethod;
+  /** "Anmelden mit einem ausländischen eID-Mittel (eIDAS)": the trust entry of kind eidas. */
+  readonly eidasMethod: LoginMethod;
   registerRoutes(router: HubRouter): void;
   readonly jobs: readonly Job[];
   /** A new trust.yaml: prepared (stored metadata checked against the new pins), applied by the commit. */
@@ -115,6 +118,7 @@ export function createFederation(deps: FederationDeps): Federation {
   deps.accounts.addActionGate(federatedAccountGate(ui));
   deps.accounts.addDeletionStep(deps.federated.deletionStep);
   const method = upstreamMethod({ login: deps.login, broker, metadata });
+  const eidas = eidasMethod({ login: deps.login, broker, metadata });
 
   let timer: NodeJS.Timeout | undefined;
   let refreshing: Promise<void> | undefined;
@@ -133,8 +137,10 @@ export function createFederation(deps: FederationDeps): Federation {
     endpoints,
     metadata,
     method,
+    eidasMethod: eidas,
     registerRoutes(router) {
       registerDiscoveryRoutes(router, { login: deps.login, broker, metadata });
+      registerEidasRoutes(router, { login: deps.login, broker, metadata });
       router.post('/saml/acs', (ctx) => broker.acs(ctx));
       router.get('/saml/acs/weiter', (ctx) => broker.resume(ctx));
       logout.registerRoutes(router);

@@ -41,8 +41,19 @@ export type Mapped =
       readonly attributes: Attributes;
       /** Foreign names that were dropped (unmapped or filtered), for the log. */
       readonly dropped: readonly string[];
+      /**
+       * What the local federated account is keyed by, when not the NameID (eIDAS: the
+       * PersonIdentifier, stable whatever NameID format the node used).
+       */
+      readonly subject?: string | undefined;
     }
-  | { readonly ok: false; readonly reason: 'unknown-level'; readonly classRef: string };
+  | { readonly ok: false; readonly reason: 'unknown-level'; readonly classRef: string }
+  | {
+      readonly ok: false;
+      readonly reason: 'missing-attributes';
+      /** The mandatory attributes (FriendlyNames) that were absent, empty or unreadable. */
+      readonly missing: readonly string[];
+    };
 
 const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 const MAX_VALUE = 500;

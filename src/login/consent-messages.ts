@@ -21,6 +21,13 @@ export const consentText = defineMessages(
     when: 'Zeitpunkt',
     to: 'An',
     what: 'Daten',
+    temporaryPseudonymValue: 'eine nur für diese Anmeldung gültige Kennung',
+    temporaryRemember:
+      'Sie sind temporär angemeldet: Ihre Einwilligung und Ihre Daten werden nicht gespeichert und nach der Übermittlung gelöscht.',
+    offerTitle: 'Servicekonto behalten?',
+    offerText:
+      'Wenn Sie möchten, legen Sie mit den eben vom Ausweis gelesenen Daten ein Servicekonto an; der Ausweis wird dafür nicht noch einmal gelesen. Danach geht es hier weiter.',
+    offerButton: 'Servicekonto mit diesen Daten anlegen',
   },
   {
     title: 'Consent to transfer data',
@@ -41,5 +48,11 @@ export const consentText = defineMessages(
     when: 'Time',
     to: 'To',
     what: 'Data',
+    temporaryPseudonymValue: 'an identifier valid for this login only',
+    temporaryRemember: 'You are logged in temporarily: your consent and your data are not kept and are deleted once transferred.',
+    offerTitle: 'Keep a Servicekonto?',
+    offerText:
+      'If you like, create a Servicekonto with the data just read from your ID card; the card is not read again for it. Afterwards you continue here.',
+    offerButton: 'Create a Servicekonto with these data',
   },
 );

@@ -29,7 +29,7 @@ function valueShown(lang: Lang, name: AttributeName, value: string): string {
   return name === 'dateOfBirth' ? formatIsoDateForDisplay(lang, value) : value;
 }
 
-export function attributeTable(lang: Lang, attributes: Attributes): Html {
+export function attributeTable(lang: Lang, attributes: Attributes, temporary = false): Html {
   const t = consentText(lang);
   const names = Object.keys(attributes) as AttributeName[];
   return html`<dl class="review">
@@ -39,7 +39,7 @@ export function attributeTable(lang: Lang, attributes: Attributes): Html {
           <dd>${valueShown(lang, n, attributes[n]?.value ?? '')}</dd>`,
     )}
     <dt>${t.pseudonym}</dt>
-    <dd>${t.pseudonymValue}</dd>
+    <dd>${temporary ? t.temporaryPseudonymValue : t.pseudonymValue}</dd>
   </dl>`;
 }
 
@@ -68,20 +68,35 @@ export function registerConsentRoutes(router: HubRouter, deps: ConsentDeps): voi
   const render = (ctx: HubContext, request: AuthnRequestContext, portalName: string, attributes: Attributes): void => {
     const lang = ctx.state.lang;
     const t = consentText(lang);
+    // The same page for a temporary login (issue 9); only what is said about keeping differs.
+    const temporary = login.isTemporarySession(ctx.state.session);
+    const offer = login.accountOffer(ctx.state.session);
     renderPage(ctx, {
       title: t.title,
       main: html`<h1>${t.title}</h1>
         <p>${fmt(t.intro, { portal: portalName })}</p>
-        ${attributeTable(lang, attributes)}
+        ${attributeTable(lang, attributes, temporary)}
         <p>${fmt(t.level, { level: levelWord(lang, ctx.state.session.loa ?? request.minLoa) })}</p>
-        <p>${t.remember}</p>
+        <p>${temporary ? t.temporaryRemember : t.remember}</p>
         <form method="post" action="/anmelden/einwilligung">
           ${csrfField(ctx)}<input type="hidden" name="auftrag" value="${request.id}" />
           <div class="actions">
             <button type="submit" name="entscheidung" value="ja" class="primary">${t.accept}</button>
             <button type="submit" name="entscheidung" value="nein" class="secondary">${t.decline}</button>
           </div>
-        </form>`,
+        </form>
+        ${
+          offer
+            ? html`<section aria-labelledby="offer-title" class="notice offer">
+                <h2 id="offer-title">${t.offerTitle}</h2>
+                <p>${t.offerText}</p>
+                <form method="post" action="${offer}">
+                  ${csrfField(ctx)}<input type="hidden" name="auftrag" value="${request.id}" />
+                  <button type="submit" class="secondary">${t.offerButton}</button>
+                </form>
+              </section>`
+            : ''
+        }`,
     });
   };
 

@@ -4,8 +4,10 @@ import type { AccountService } from '../accounts/service.ts';
 import type { PortalConfig, PortalRegistry } from '../config/portals.ts';
 import type { AuthnRequestContext, LoginFailure, LoginOutcome, PortalProtocol, ReleasedIdentity } from '../core/authn-request.ts';
 import type { Clock } from '../core/clock.ts';
+import { HubError } from '../core/errors.ts';
 import type { Attributes } from '../core/attributes.ts';
-import type { AuthnMethod, FederatedSubject, Identity } from '../core/identity.ts';
+import { HUB_ASSIGNED_ATTRIBUTES } from '../core/attributes.ts';
+import type { AuthnMethod, FederatedSubject, Identity, IdentitySource } from '../core/identity.ts';
 import { loaSatisfies, type Loa } from '../core/loa.ts';
 import { currentLevel } from '../core/session-levels.ts';
 import { recordAudit } from '../store/audit.ts';
@@ -55,6 +57,13 @@ export interface LoginMethod {
   describeLimit?(lang: Lang): string;
   /** False while the method cannot be used at all (no partner state configured): then it is not mentioned. */
   available?(): boolean;
+  /**
+   * The method can log a citizen in without an account here, for "Temporär anmelden" (issue 9):
+   * the eID, another state's account, the eIDAS node; never password or Pass. Such a method
+   * checks `login.isTemporary(ctx, requestId)` and then hands `complete()` an Identity with
+   * `temporary: true` and no account.
+   */
+  readonly temporary?: boolean;
   render(ctx: HubContext, view: MethodView): Html;
 }
 
@@ -113,9 +122,19 @@ export interface UpstreamLogout {
   finishLogout(ctx: HubContext, initiator: LogoutInitiator, unreachable: readonly string[]): Promise<void>;
 }
 
-/** A login without an account here, as the session keeps it (DECISIONS 8). */
+/**
+ * A login without an account here, as the session keeps it: through a partner with
+ * `link_accounts: false` (DECISIONS 8), or a temporary login (issue 9). Nothing of it is
+ * stored anywhere but in the session row, so it ends with the session.
+ */
 interface AccountlessIdentity {
-  readonly subject: FederatedSubject;
+  /** The partner and its NameID (partner logins only). */
+  readonly subject?: FederatedSubject;
+  /** A temporary login: transient identifiers, ended once the answer went to the portal. */
+  readonly temporary?: boolean;
+  readonly source?: IdentitySource;
+  /** "Servicekonto mit diesen Daten anlegen" (Identity.accountOffer). */
+  readonly accountOffer?: string;
   readonly attributes: Attributes;
   /** Consents given in this session: portal id → attribute names. */
   readonly consents: Readonly<Record<string, readonly string[]>>;
@@ -143,10 +162,15 @@ const ACCOUNTLESS = 'accountless';
 
 /** Principal ids of logins without an account start with this (account ids are UUIDs). */
 export const ACCOUNTLESS_PREFIX = 'fed-';
+/** Principal ids of temporary logins (issue 9), random per login like the ones above. */
+export const TEMPORARY_PREFIX = 'tmp-';
 
 export function isAccountlessPrincipal(id: string): boolean {
-  return id.startsWith(ACCOUNTLESS_PREFIX);
+  return id.startsWith(ACCOUNTLESS_PREFIX) || id.startsWith(TEMPORARY_PREFIX);
 }
+
+/** Attributes that need an account here (issue 9): a temporary login cannot deliver them. */
+const ACCOUNT_ATTRIBUTES: readonly string[] = HUB_ASSIGNED_ATTRIBUTES;
 const LOGOUT = 'logout';
 
 export interface LoginDeps {
@@ -203,23 +227,80 @@ export class Login {
     return allowed ? this.methods.filter((m) => allowed.includes(m.id)) : this.methods;
   }
 
-  /** Methods able to reach `loa`, and the others. */
-  partitionMethods(request: Pick<AuthnRequestContext, 'minLoa' | 'allowedMethods'> | undefined): {
+  /** Methods able to reach `loa`, and the others; for a temporary login only those that need no account. */
+  partitionMethods(request: Pick<AuthnRequestContext, 'minLoa' | 'allowedMethods' | 'temporary'> | undefined): {
     offered: LoginMethod[];
     withheld: LoginMethod[];
   } {
     const min = request?.minLoa;
-    const usable = (m: LoginMethod): boolean => m.available?.() !== false;
+    const usable = (m: LoginMethod): boolean => m.available?.() !== false && (request?.temporary !== true || m.temporary === true);
     const candidates = this.methodsFor(request).filter(usable);
     const offered = candidates.filter((m) => min === undefined || loaSatisfies(m.maxLoa, min));
     return { offered, withheld: this.methods.filter((m) => usable(m) && !offered.includes(m)) };
   }
 
+  // ---- temporary logins (issue 9) ------------------------------------------------------
+
+  /** How the portal of a request lets citizens log in (absent = permanent). */
+  private accountMode(request: Pick<AuthnRequestContext, 'portalId'>): 'permanent' | 'temporary' | 'both' {
+    return this.portal(request.portalId)?.accounts ?? 'permanent';
+  }
+
+  /** The request asks, as required, for something only an account has (the Postkorb handle, a persistent identifier). */
+  private needsAccount(request: AuthnRequestContext): boolean {
+    return (
+      request.needsAccount === true || (request.requestedAttributes ?? []).some((a) => a.required && ACCOUNT_ATTRIBUTES.includes(a.name))
+    );
+  }
+
+  /**
+   * Whether "Temporär anmelden" is offered for this request: the portal allows it, it requires
+   * nothing that needs an account (as the federal account hides "Temporär Login" then), and a
+   * method that needs no account reaches its level.
+   */
+  temporaryOffered(request: AuthnRequestContext | undefined): boolean {
+    if (!request || this.accountMode(request) === 'permanent' || this.needsAccount(request)) return false;
+    return this.partitionMethods({ ...request, temporary: true }).offered.length > 0;
+  }
+
+  /** The citizen logs in for this request temporarily (chosen, or the portal allows nothing else). */
+  isTemporary(ctx: HubContext, requestId: string | undefined): boolean {
+    return this.findOpenRequest(ctx, requestId)?.temporary === true;
+  }
+
+  /** The session rests on a temporary login. */
+  isTemporarySession(session: Session): boolean {
+    return session.subject !== undefined && session.get<AccountlessIdentity>(ACCOUNTLESS)?.temporary === true;
+  }
+
+  /** What the consent page of a temporary login offers ("Servicekonto mit diesen Daten anlegen"). */
+  accountOffer(session: Session): string | undefined {
+    return this.isTemporarySession(session) ? session.get<AccountlessIdentity>(ACCOUNTLESS)?.accountOffer : undefined;
+  }
+
+  /**
+   * Ends a temporary login once its answer went to the portal: the identity, and everything
+   * else the session held, are gone (a new, empty anonymous session follows).
+   */
+  private endTemporary(session: Session): void {
+    session.restart();
+  }
+
   // ---- the path ------------------------------------------------------------------------
 
   /** An edge received a valid request: log in (or step up), ask consent, answer. */
-  async start(ctx: HubContext, request: AuthnRequestContext): Promise<void> {
+  async start(ctx: HubContext, incoming: AuthnRequestContext): Promise<void> {
     const session = ctx.state.session;
+    const mode = this.accountMode(incoming);
+    if (mode === 'temporary' && this.needsAccount(incoming)) {
+      return this.fail(
+        ctx,
+        incoming,
+        'attribute_unavailable',
+        'the portal allows temporary logins only but requires data that need an account',
+      );
+    }
+    const request: AuthnRequestContext = mode === 'temporary' ? { ...incoming, temporary: true } : incoming;
     saveRequest(session, request, this.deps.clock.now());
     const loa = session.loa;
     if (!request.forceAuthn && this.sessionSatisfies(session, request)) return this.proceed(ctx, request);
@@ -235,6 +316,9 @@ export class Login {
    * the portal allows only some methods (AKDB AuthnMethods), one of those was used.
    */
   private sessionSatisfies(session: Session, request: AuthnRequestContext): boolean {
+    // A temporary login is for one answer: it serves no other request, and a portal that allows
+    // only temporary logins gets no account's identity.
+    if (this.isTemporarySession(session) || request.temporary === true) return false;
     const loa = session.loa;
     if (loa === undefined || !loaSatisfies(loa, request.minLoa)) return false;
     if (!request.allowedMethods) return true;
@@ -254,31 +338,59 @@ export class Login {
       session.set(AUTHN, { methods: [...new Set([...before, ...identity.methods])], at: identity.authnInstant });
       await this.deps.accounts.recordLogin(identity.accountId, { method: identity.methods.join('+'), loa: identity.loa });
     } else {
-      // Through a partner, keeping nothing here (DECISIONS 8): a new random principal, and the
-      // identity in this session only. Audit rows hold no reference to it.
+      // Through a partner without an account here (DECISIONS 8), or a temporary login (issue 9):
+      // a new random principal, and the identity in this session only. Audit rows hold no
+      // reference to it and no value.
       const subject = identity.federatedSubject;
-      if (!subject) throw new Error('a login needs an account or a federated subject');
+      const temporary = identity.temporary === true;
+      if (!subject && !temporary) throw new Error('a login needs an account, a federated subject or to be temporary');
       const previous = session.get<AccountlessIdentity>(ACCOUNTLESS);
-      const same = previous !== undefined && previous.subject.partnerId === subject.partnerId && previous.subject.nameId === subject.nameId;
+      // A temporary login is always a new one; a partner's citizen logging in again keeps the session's consents.
+      const same =
+        !temporary &&
+        previous !== undefined &&
+        previous.temporary !== true &&
+        previous.subject !== undefined &&
+        subject !== undefined &&
+        previous.subject.partnerId === subject.partnerId &&
+        previous.subject.nameId === subject.nameId;
       const principal =
-        same && session.subject !== undefined ? session.subject : `${ACCOUNTLESS_PREFIX}${randomBytes(18).toString('base64url')}`;
+        same && session.subject !== undefined
+          ? session.subject
+          : `${temporary ? TEMPORARY_PREFIX : ACCOUNTLESS_PREFIX}${randomBytes(18).toString('base64url')}`;
       const before = same ? (session.get<{ methods: AuthnMethod[] }>(AUTHN)?.methods ?? []) : [];
-      session.authenticatedWithoutAccount(principal, identity.loa);
+      // A new principal drops what the session held; the portal request being served stays.
+      const open = findRequest(session, requestId, now);
+      // A temporary login lasts as long as the level it was proven at (TR-03160), with no fallback.
+      session.authenticatedWithoutAccount(principal, identity.loa, temporary);
+      if (open && !findRequest(session, open.id, now)) saveRequest(session, open, now);
       session.set(ACCOUNTLESS, {
-        subject,
+        ...(subject ? { subject } : {}),
+        ...(temporary ? { temporary: true } : {}),
+        ...(temporary && identity.accountOffer !== undefined ? { accountOffer: identity.accountOffer } : {}),
+        source: identity.source,
         attributes: identity.attributes,
-        consents: same ? previous.consents : {},
+        consents: same && previous ? previous.consents : {},
       } satisfies AccountlessIdentity);
       session.set(AUTHN, { methods: [...new Set([...before, ...identity.methods])], at: identity.authnInstant });
       await recordAudit(this.deps.db, {
         at: now,
         accountRef: null,
         event: 'login.succeeded',
-        detail: { method: identity.methods.join('+'), loa: identity.loa, source: identity.source, account: false },
+        detail: {
+          method: identity.methods.join('+'),
+          loa: identity.loa,
+          source: identity.source,
+          account: false,
+          ...(temporary ? { temporary: true } : {}),
+        },
       });
     }
     if (session.get<string>(SID) === undefined) session.set(SID, randomBytes(16).toString('base64url'));
-    this.deps.log.info({ method: identity.methods, loa: identity.loa, account: identity.accountId !== undefined }, 'login');
+    this.deps.log.info(
+      { method: identity.methods, loa: identity.loa, account: identity.accountId !== undefined, temporary: identity.temporary === true },
+      'login',
+    );
 
     const request = findRequest(session, requestId, now);
     if (!request) {
@@ -309,8 +421,10 @@ export class Login {
     if (!attributes || !portal) return this.fail(ctx, request, 'access_denied', 'portal or account gone');
     const plan = planRelease(portal.attributes, request, attributes);
     if (!plan.ok) return this.fail(ctx, request, 'attribute_unavailable', `missing required ${plan.missing.join(', ')}`);
-    // DECISIONS 7: the partner asked the citizen, naming this portal; the hub does not ask again.
-    if (!request.consentByPartner && !(await this.sessionHasConsent(session, portal.id, plan.names))) {
+    // DECISIONS 7: the partner asked the citizen, naming this portal; the hub does not ask again,
+    // and keeps that consent like its own (listed for revocation; OIDC claims are read against it).
+    if (request.consentByPartner) await this.saveSessionConsent(session, portal.id, plan.names);
+    else if (!(await this.sessionHasConsent(session, portal.id, plan.names))) {
       if (request.isPassive) return this.fail(ctx, request, 'access_denied', 'consent needed but request is passive');
       ctx.redirect(`/anmelden/einwilligung?auftrag=${encodeURIComponent(request.id)}`);
       return;
@@ -330,6 +444,7 @@ export class Login {
     const accountId = session.accountId;
     const principal = session.principalId as string;
     const authn = session.get<{ methods: AuthnMethod[]; at: number }>(AUTHN) ?? { methods: [], at: now };
+    const temporary = this.isTemporarySession(session);
     const identity: ReleasedIdentity = {
       accountId: principal,
       loa: session.loa as Loa,
@@ -338,17 +453,32 @@ export class Login {
       attributes,
       pairwiseId: await this.sessionPseudonym(session, portal.sector, now),
       sessionIndex: session.get<string>(SID) ?? '',
+      ...(temporary ? { temporary: true } : {}),
     };
     this.forgetRequest(session, request.id);
+    // What was sent to whom and when: attribute names, never values.
     await recordAudit(this.deps.db, {
       at: now,
       accountRef: accountId === undefined ? null : this.deps.accounts.accountRef(accountId),
       event: 'data.released',
-      detail: { portal: portal.id, protocol: request.protocol, loa: identity.loa, attributes: Object.keys(attributes) },
+      detail: {
+        portal: portal.id,
+        protocol: request.protocol,
+        loa: identity.loa,
+        attributes: Object.keys(attributes),
+        ...(temporary ? { temporary: true } : {}),
+      },
     });
     await countPortalLogin(this.deps.db, portal.id, now);
     const edge = this.edgeFor(request.protocol);
     const data = await edge.answer(ctx, request, { ok: true, identity });
+    // A temporary login ends once its answer went to the portal (issue 9). A SAML answer carries
+    // everything; OpenID Connect portals still redeem the code and call userinfo, which read
+    // the identity from this session, so there it ends at logout or the TR-03160 timeouts.
+    if (temporary && request.protocol === 'saml') {
+      this.endTemporary(session);
+      return;
+    }
     this.recordParticipation(session, {
       portalId: portal.id,
       protocol: request.protocol,
@@ -426,9 +556,20 @@ export class Login {
   /** The identifier a portal's sector sees: the account's pairwise id, or the pseudonym of DECISIONS 8. */
   async sessionPseudonym(session: Session, sector: string, now: number): Promise<string> {
     if (session.accountId !== undefined) return pairwiseId(this.deps.db, session.accountId, sector, now);
-    const subject = session.get<AccountlessIdentity>(ACCOUNTLESS)?.subject;
-    if (!subject) throw new Error('no principal in this session');
-    return accountlessPseudonym(this.deps.pseudonymKey, subject, sector);
+    const accountless = session.get<AccountlessIdentity>(ACCOUNTLESS);
+    if (!accountless || session.subject === undefined) throw new Error('no principal in this session');
+    return this.pseudonymOf(session.subject, accountless, sector);
+  }
+
+  /**
+   * Without an account: a temporary login's identifier is derived from its random principal, so
+   * it holds for this session only and is never reused (issue 9); a partner's citizen gets the
+   * stable pseudonym of DECISIONS 8.
+   */
+  private pseudonymOf(principal: string, accountless: AccountlessIdentity, sector: string): string {
+    if (accountless.temporary === true) return temporaryPseudonym(this.deps.pseudonymKey, principal, sector);
+    if (!accountless.subject) throw new Error('a login without an account needs a subject');
+    return accountlessPseudonym(this.deps.pseudonymKey, accountless.subject, sector);
   }
 
   /** The live session rows of a principal (an account's, or the one of a login without an account). */
@@ -460,7 +601,7 @@ export class Login {
     if (!isAccountlessPrincipal(principalId)) return pairwiseId(this.deps.db, principalId, sector, now);
     const accountless = await this.accountlessOf(principalId);
     if (!accountless) throw new Error('the session of this principal has ended');
-    return accountlessPseudonym(this.deps.pseudonymKey, accountless.subject, sector);
+    return this.pseudonymOf(principalId, accountless, sector);
   }
 
   private async accountlessOf(principalId: string): Promise<AccountlessIdentity | undefined> {
@@ -485,15 +626,38 @@ export class Login {
   ): void {
     const lang = ctx.state.lang;
     const t = loginText(lang);
+    const temporary = request?.temporary === true;
     const { offered, withheld } = this.partitionMethods(request);
     const portalName = request ? (request.organizationDisplayName ?? this.portalName(request.portalId, lang)) : undefined;
-    const current = ctx.state.session.loa;
+    const current = temporary ? undefined : ctx.state.session.loa;
     // Whatever the citizen does first (register, recover a password), they come back to this portal's login.
     if (request) ctx.state.session.set(RETURN_TO, `/anmelden?auftrag=${encodeURIComponent(request.id)}`);
+    const auftrag = request ? html`<input type="hidden" name="auftrag" value="${request.id}" />` : '';
+    // Next to the normal login where the portal allows it; with a choice of the methods that need no account.
+    const temporaryChoice =
+      request && !temporary && this.temporaryOffered(request)
+        ? html`<section aria-labelledby="temporary-title" class="method-temporary">
+            <h2 id="temporary-title">${t.temporaryTitle}</h2>
+            <p>${t.temporaryIntro}</p>
+            <form method="post" action="/anmelden/temporaer">
+              ${csrfField(ctx)}${auftrag}
+              <div class="actions"><button type="submit" class="secondary">${t.temporaryTitle}</button></div>
+            </form>
+          </section>`
+        : '';
+    const backToAccount =
+      request && temporary && this.accountMode(request) === 'both'
+        ? html`<form method="post" action="/anmelden/temporaer">
+            ${csrfField(ctx)}${auftrag}<input type="hidden" name="modus" value="konto" />
+            <button type="submit" class="secondary">${t.temporaryBack}</button>
+          </form>`
+        : '';
+    const title = temporary ? t.temporaryTitle : t.title;
     renderPage(ctx, {
-      title: t.title,
+      title,
       status,
-      main: html`<h1>${t.title}</h1>
+      main: html`<h1>${title}</h1>
+        ${temporary ? html`<p>${t.temporaryExplained}</p>` : ''}
         ${
           request
             ? html`<div class="notice" role="status">
@@ -508,7 +672,7 @@ export class Login {
             : html`<p>${t.intro}</p>`
         }
         ${problem ? html`<div class="error-summary" role="alert"><p>${problem}</p></div>` : ''}
-        ${offered.map((m) => m.render(ctx, { ...(views[m.id] ?? {}), requestId: request?.id }))}
+        ${offered.map((m) => m.render(ctx, { ...(views[m.id] ?? {}), requestId: request?.id }))} ${temporaryChoice}
         ${
           request && withheld.length > 0
             ? html`<h2>${t.withheldTitle}</h2>
@@ -517,12 +681,18 @@ export class Login {
                 </ul>`
             : ''
         }
-        <h2>${t.noAccount}</h2>
-        <p>
-          <a class="button secondary" href="${request ? `/registrieren?auftrag=${encodeURIComponent(request.id)}` : '/registrieren'}"
-            >${t.register}</a
-          >
-        </p>
+        ${
+          temporary
+            ? backToAccount
+            : html`<h2>${t.noAccount}</h2>
+                <p>
+                  <a
+                    class="button secondary"
+                    href="${request ? `/registrieren?auftrag=${encodeURIComponent(request.id)}` : '/registrieren'}"
+                    >${t.register}</a
+                  >
+                </p>`
+        }
         ${
           request
             ? html`<form method="post" action="/anmelden/abbrechen">
@@ -556,6 +726,19 @@ export class Login {
       this.renderPage(ctx, {}, 200, request);
     });
 
+    // "Temporär anmelden" (issue 9): the request is served without an account; `modus=konto` goes back.
+    router.post('/anmelden/temporaer', async (ctx) => {
+      const request = this.findOpenRequest(ctx, ctx.state.form.get('auftrag'));
+      if (!request) return this.renderExpired(ctx);
+      const wanted = ctx.state.form.get('modus') !== 'konto';
+      if (wanted && !this.temporaryOffered(request)) throw new HubError('bad_request', 'temporary login is not offered for this request');
+      if (!wanted && this.accountMode(request) === 'temporary')
+        throw new HubError('bad_request', 'this portal allows temporary logins only');
+      const { temporary: _was, ...rest } = request;
+      saveRequest(ctx.state.session, wanted ? { ...rest, temporary: true } : rest, this.deps.clock.now());
+      ctx.redirect(`/anmelden?auftrag=${encodeURIComponent(request.id)}`);
+    });
+
     router.post('/anmelden/abbrechen', async (ctx) => {
       const request = this.findOpenRequest(ctx, ctx.state.form.get('auftrag'));
       if (!request) return this.renderExpired(ctx);
@@ -569,12 +752,15 @@ export class Login {
       if (session.subject === undefined || !accountless) return ctx.redirect(session.loa === undefined ? '/anmelden' : '/konto');
       const lang = ctx.state.lang;
       const t = loginText(lang);
-      const partner = this.upstreamLogout?.partnerName(accountless.subject.partnerId, lang) ?? accountless.subject.partnerId;
+      const subject = accountless.subject;
+      const partner = subject ? (this.upstreamLogout?.partnerName(subject.partnerId, lang) ?? subject.partnerId) : '';
+      const temporary = accountless.temporary === true;
+      const title = temporary ? t.temporaryTitle : fmt(t.accountlessTitle, { partner });
       renderPage(ctx, {
-        title: fmt(t.accountlessTitle, { partner }),
-        main: html`<h1>${fmt(t.accountlessTitle, { partner })}</h1>
-          <p>${fmt(t.accountlessText, { partner })}</p>
-          <p>${fmt(t.accountlessData, { partner })}</p>
+        title,
+        main: html`<h1>${title}</h1>
+          <p>${temporary ? t.temporarySessionText : fmt(t.accountlessText, { partner })}</p>
+          <p>${temporary ? t.temporarySessionData : fmt(t.accountlessData, { partner })}</p>
           ${attributeList(lang, accountless.attributes)}
           <form method="post" action="/abmelden">
             ${csrfField(ctx)}<button type="submit" class="primary">${frameText(lang).logout}</button>
@@ -739,6 +925,16 @@ export function accountlessPseudonym(key: Buffer, subject: FederatedSubject, sec
   const h = createHmac('sha256', key);
   for (const part of ['servicekonto-pseudonym-v1', subject.partnerId, subject.nameId, sector])
     h.update(`${Buffer.byteLength(part)}:${part}`);
+  return h.digest('hex').slice(0, 40);
+}
+
+/**
+ * The identifier a portal's sector sees after a temporary login (issue 9): derived from the
+ * login's random principal, so it lives as long as that session and is never seen again.
+ */
+export function temporaryPseudonym(key: Buffer, principal: string, sector: string): string {
+  const h = createHmac('sha256', key);
+  for (const part of ['servicekonto-temporary-v1', principal, sector]) h.update(`${Buffer.byteLength(part)}:${part}`);
   return h.digest('hex').slice(0, 40);
 }
 

@@ -25,8 +25,17 @@ export const loginText = defineMessages(
     backToPortal: 'Zurück zu „{portal}“',
     accountlessTitle: 'Angemeldet mit dem Nutzerkonto {partner}',
     accountlessText:
-      'Sie haben sich mit Ihrem Nutzerkonto {partner} angemeldet. Dieses Servicekonto legt für Sie kein Konto an und speichert Ihre Daten nicht: sie gelten nur für diese Sitzung und werden mit der Abmeldung gelöscht.',
+      'Sie haben sich mit Ihrem Nutzerkonto {partner} angemeldet. Dieses Servicekonto legt für Sie kein Konto an und speichert Ihre Daten nicht: sie gelten nur für diese Sitzung und werden gelöscht, wenn sie endet (mit der Abmeldung oder wenn sie abläuft).',
     accountlessData: 'Diese Daten hat {partner} für diese Sitzung übermittelt:',
+    temporaryTitle: 'Temporär anmelden',
+    temporaryIntro:
+      'Ohne Servicekonto, nur für diese Anmeldung, mit einem Verfahren, das kein Konto braucht (etwa der Online-Ausweisfunktion). Ihre Daten werden nach der Übermittlung an den Online-Dienst gelöscht.',
+    temporaryExplained:
+      'Sie melden sich ohne Servicekonto an, nur für diesen Online-Dienst. Es wird kein Konto angelegt; Ihre Daten werden nur für diese Anmeldung verwendet und gelöscht, sobald sie an den Online-Dienst übermittelt sind, spätestens mit der Abmeldung oder wenn die Sitzung abläuft.',
+    temporaryBack: 'Doch mit Servicekonto anmelden',
+    temporarySessionText:
+      'Sie sind temporär angemeldet, ohne Servicekonto. Ihre Daten gelten nur für diese Anmeldung und werden gelöscht, sobald sie an den Online-Dienst übermittelt sind, spätestens mit der Abmeldung oder wenn die Sitzung abläuft.',
+    temporarySessionData: 'Diese Daten liegen für diese Anmeldung vor:',
   },
   {
     title: 'Log in',
@@ -49,7 +58,16 @@ export const loginText = defineMessages(
     backToPortal: 'Back to "{portal}"',
     accountlessTitle: 'Logged in with the account {partner}',
     accountlessText:
-      'You logged in with your account {partner}. This Servicekonto keeps no account for you and stores none of your data: they hold for this session only and are deleted when you log out.',
+      'You logged in with your account {partner}. This Servicekonto keeps no account for you and stores none of your data: they hold for this session only and are deleted when it ends (when you log out or it expires).',
     accountlessData: '{partner} sent these data for this session:',
+    temporaryTitle: 'Log in temporarily',
+    temporaryIntro:
+      'Without a Servicekonto, for this login only, with a method that needs no account (such as the online ID function). Your data are deleted once they have been sent to the online service.',
+    temporaryExplained:
+      'You log in without a Servicekonto, for this online service only. No account is created; your data are used for this login only and deleted once they have been sent to the online service, at the latest when you log out or the session expires.',
+    temporaryBack: 'Log in with a Servicekonto instead',
+    temporarySessionText:
+      'You are logged in temporarily, without a Servicekonto. Your data hold for this login only and are deleted once they have been sent to the online service, at the latest when you log out or the session expires.',
+    temporarySessionData: 'These data are at hand for this login:',
   },
 );

@@ -156,15 +156,18 @@ export class Session {
   /**
    * Records a login without an account here (a partner's citizen, DECISIONS 8) under a new
    * random principal: like `authenticated`, and whatever an earlier login left is dropped.
+   * `exactLevel` (a temporary login, issue 9): only the level reached is recorded, not the ones
+   * below it, so the session ends when that level lapses (hoch: 5 minutes idle, 30 in all)
+   * instead of falling back to a lower one.
    */
-  authenticatedWithoutAccount(subject: string, loa: Loa): void {
+  authenticatedWithoutAccount(subject: string, loa: Loa, exactLevel = false): void {
     if (this.accountIdValue !== null || (this.subjectValue !== null && this.subjectValue !== subject)) {
       this.data = {};
       this.levels = {};
     }
     this.accountIdValue = null;
     this.subjectValue = subject;
-    this.levels = recordLevel(this.levels, loa, this.now);
+    this.levels = exactLevel ? { [loa]: this.now } : recordLevel(this.levels, loa, this.now);
     this.rotate();
     delete this.data.csrf;
     this.dirty = true;

@@ -28,11 +28,12 @@ async function freePort(): Promise<number> {
 
 test.before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'skh-demo-'));
-  const [nrwPort, hamburgPort, portalPort] = [await freePort(), await freePort(), await freePort()];
+  const [nrwPort, hamburgPort, portalPort, eidasPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   demo = await startDemo({
     nrwPort,
     hamburgPort,
     portalPort,
+    eidasPort,
     nrwDir: path.join(dir, 'nrw'),
     hamburgDir: path.join(dir, 'hamburg'),
     nrwEid: false,
@@ -59,9 +60,12 @@ test.serial('the demo prints where to go, the demo account and what is missing',
   t.true(demo.account.created);
   t.regex(text, new RegExp(`Open ${demo.portalUrl}/`));
   t.regex(text, /username "hamburg-demo"/);
-  t.regex(text, /Missing: a simulated eIDAS node/);
+  t.regex(text, new RegExp(`eIDAS node +${demo.eidasUrl}/`));
+  t.truthy(demo.nrw.federation.metadata.current('eidas'), "NRW uses the eIDAS node simulator's signed metadata");
   t.truthy(demo.nrw.federation.metadata.current('hamburg'), "NRW uses Hamburg's signed metadata");
-  const [hamburg] = demo.nrw.trust().partners;
+  const [hamburg, eidas] = demo.nrw.trust().partners;
+  t.is(eidas?.kind, 'eidas');
+  t.is(eidas?.linkAccounts, true, 'link_accounts is set explicitly (DECISIONS 8)');
   t.is(hamburg?.id, 'hamburg');
   t.is(hamburg?.linkAccounts, true, 'link_accounts is set explicitly (DECISIONS 8)');
   t.is(hamburg?.loa.cap, 'substantial');
@@ -148,3 +152,39 @@ test.serial('the same way with "Login via OIDC": Hamburg’s data in the userinf
     await context.close();
   }
 });
+
+test.serial(
+  'a citizen of another member state: demo portal asks for hoch → NRW → eIDAS node simulator → consent at NRW → data from the node',
+  async (t) => {
+    const { context, page } = await newWindow(browser);
+    try {
+      await page.goto(`${demo.portalUrl}/`);
+      await page.locator('#level').selectOption('http://eidas.europa.eu/LoA/high');
+      await page.getByRole('button', { name: 'Login via SAML' }).click();
+      await page.waitForURL((u) => u.href.startsWith(demo.nrwUrl));
+      await page
+        .getByRole('button', { name: 'Weiter zur Anmeldung mit eIDAS' })
+        .or(page.getByRole('link', { name: 'Weiter zur Anmeldung mit eIDAS' }))
+        .first()
+        .click();
+      await page.waitForURL((u) => u.href.startsWith(demo.eidasUrl));
+      await shot(page, '8-eidas-node');
+      await page.getByLabel(/Javier García López/).check();
+      await page.getByRole('button', { name: 'Zustimmen und Daten übermitteln' }).click();
+      await page.waitForURL(/\/anmelden\/einwilligung/);
+      t.true(page.url().startsWith(demo.nrwUrl), 'NRW asks the consent: the node does not name the end portal');
+      await shot(page, '9-nrw-consent-eidas');
+      await page.getByRole('button', { name: 'Zustimmen und Daten übermitteln' }).click();
+      await page.waitForURL((u) => u.href.startsWith(demo.portalUrl));
+      await shot(page, '10-portal-result-eidas');
+      t.is((await page.locator('#saml-loa').innerText()).trim(), 'http://eidas.europa.eu/LoA/high');
+      const attributes = await page.locator('#saml-attributes').innerText();
+      t.regex(attributes, /Javier/);
+      t.regex(attributes, /García López/);
+      t.regex(attributes, /1985-06-15/);
+      t.regex(attributes, /eIDAS/, 'AssertionProvedBy: the eIDAS node');
+    } finally {
+      await context.close();
+    }
+  },
+);

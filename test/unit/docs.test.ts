@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { configurationMarkdown, trustMarkdown } from '../../src/config/docs.ts';
+import { configurationMarkdown, portalsMarkdown, trustMarkdown } from '../../src/config/docs.ts';
 import { errorsMarkdown } from '../../src/core/error-docs.ts';
 
 const hint = 'regenerate with `npm run hub -- config docs`';
@@ -15,4 +15,8 @@ test('docs/errors.md lists every error code the hub has, and no other', (t) => {
 
 test('docs/trust.md describes every key of a partner entry, from the schema the hub checks with', (t) => {
   t.is(readFileSync('docs/trust.md', 'utf8'), trustMarkdown(), hint);
+});
+
+test('docs/portals.md describes every key of a portal entry, from the schema the hub checks with', (t) => {
+  t.is(readFileSync('docs/portals.md', 'utf8'), portalsMarkdown(), hint);
 });

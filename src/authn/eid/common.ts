@@ -54,7 +54,7 @@ export function hasFreshEidLogin(session: Session, accountId: string): boolean {
 }
 
 /** The identity an eID login hands to `login.complete`. */
-export function eidIdentity(accountId: string, card: CardIdentity, at: number): Identity {
+export function eidIdentity(accountId: string | undefined, card: CardIdentity, at: number): Identity {
   return { accountId, source: 'eid', loa: 'high', methods: ['eid'], authnInstant: at, attributes: card.attributes };
 }
 

@@ -8,7 +8,7 @@ import { fmt } from '../../web/i18n.ts';
 import { csrfField, renderPage } from '../../web/layout.ts';
 import { eidIdentity, failureStatus, failureText, fieldList, markEidLogin, updateFromCard, type EidContext } from './common.ts';
 import type { EidIntent, EidOutcome } from './flow.ts';
-import { keepRegistrationDraft } from './registration.ts';
+import { keepRegistrationDraft, keepTemporaryCard, TEMPORARY_REGISTRATION_PATH } from './registration.ts';
 import { eidText } from './texts.ts';
 
 /**
@@ -25,6 +25,8 @@ export function eidMethod(): LoginMethod {
     id: 'eid',
     order: 20,
     maxLoa: 'high',
+    // "Temporär anmelden" (issue 9): the card identifies the citizen without an account here.
+    temporary: true,
     describeLimit: (lang) => eidText(lang).describeLimit,
     render(ctx: HubContext, view: MethodView): Html {
       const t = eidText(ctx.state.lang);
@@ -57,6 +59,22 @@ export function registerEidLogin(router: HubRouter, c: EidContext, throttles: Th
     }
     const card = outcome.card;
     const binding = await findBindingByCard(c.db, restrictedIdHash(card.restrictedId));
+    if (login.isTemporary(ctx, intent.requestId)) {
+      // Temporary (issue 9): no account is looked up for the login, nothing is written; the card's
+      // data live in the session only. A card without an account may keep them for a registration.
+      const now = clock.now();
+      await login.complete(
+        ctx,
+        {
+          ...eidIdentity(undefined, card, now),
+          temporary: true,
+          ...(binding ? {} : { accountOffer: TEMPORARY_REGISTRATION_PATH }),
+        },
+        intent.requestId,
+      );
+      if (!binding && login.isTemporarySession(ctx.state.session)) keepTemporaryCard(ctx, card, now);
+      return;
+    }
     const current = ctx.state.session.accountId;
     if (!binding) {
       if (current !== undefined) {

@@ -49,6 +49,33 @@ interface Draft {
   readonly passwordHash?: string | null;
   /** Registration options ticked (e.g. "Postkorb erstellen"). */
   readonly options?: readonly string[];
+  /** Begun from the consent page of a temporary login: the portal request to go back to. */
+  readonly requestId?: string;
+}
+
+/**
+ * "Servicekonto mit diesen Daten anlegen" after a temporary eID login (issue 9): the consent
+ * page posts here, and the registration starts from the card's data already read.
+ */
+export const TEMPORARY_REGISTRATION_PATH = '/registrieren/ausweis/aus-anmeldung';
+
+const TEMPORARY_CARD = 'eid.temporaryCard';
+
+/** What a temporary login keeps of a card besides its data (which the login's identity holds). */
+interface TemporaryCard {
+  readonly restrictedIdHash: string;
+  readonly documentType: string | null;
+  readonly readAt: number;
+}
+
+/** Keeps, in the session of a temporary login, what the registration needs besides the card's data. */
+export function keepTemporaryCard(ctx: HubContext, card: CardIdentity, now: number): void {
+  const kept: TemporaryCard = {
+    restrictedIdHash: restrictedIdHash(card.restrictedId),
+    documentType: card.documentType ?? null,
+    readAt: now,
+  };
+  ctx.state.session.set(TEMPORARY_CARD, kept);
 }
 
 /** Keeps a card's data in the session for the registration (also after a login with an unknown card). */
@@ -213,6 +240,27 @@ export function registerEidRegistration(router: HubRouter, c: EidContext, thrott
 
   router.get('/registrieren/ausweis', (ctx) => renderStart(ctx));
 
+  router.post(TEMPORARY_REGISTRATION_PATH, async (ctx) => {
+    const session = ctx.state.session;
+    const kept = session.get<TemporaryCard>(TEMPORARY_CARD);
+    const attributes = c.login.isTemporarySession(session) ? await c.login.sessionAttributes(session) : undefined;
+    if (!kept || !attributes || clock.now() - kept.readAt >= DRAFT_LIFETIME_MS) {
+      return renderStart(ctx, eidText(ctx.state.lang).regDraftMissing, 400);
+    }
+    if (await findBindingByCard(c.db, kept.restrictedIdHash)) return renderAlreadyRegistered(ctx);
+    const requestId = c.login.findOpenRequest(ctx, ctx.state.form.get('auftrag'))?.id;
+    const eidOnly = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v?.source === 'eid')) as Attributes;
+    const draft: Draft = {
+      restrictedIdHash: kept.restrictedIdHash,
+      attributes: eidOnly,
+      documentType: kept.documentType,
+      readAt: kept.readAt,
+      ...(requestId ? { requestId } : {}),
+    };
+    session.set(DRAFT, draft);
+    ctx.redirect('/registrieren/ausweis/zugangsdaten');
+  });
+
   router.post('/registrieren/ausweis', async (ctx) => {
     await flow.start(ctx, { purpose: 'register' });
   });
@@ -319,18 +367,37 @@ export function registerEidRegistration(router: HubRouter, c: EidContext, thrott
       ]);
     }
     ctx.state.session.delete(DRAFT);
-    ctx.state.session.set('eid.registered', { email, mailSent: result.mailSent });
+    ctx.state.session.delete(TEMPORARY_CARD);
+    ctx.state.session.set('eid.registered', {
+      email,
+      mailSent: result.mailSent,
+      ...(draft.requestId ? { requestId: draft.requestId } : {}),
+    });
     ctx.redirect('/registrieren/ausweis/gesendet');
   });
 
   router.get('/registrieren/ausweis/gesendet', (ctx) => {
-    const t = eidText(ctx.state.lang);
-    const done = ctx.state.session.take<{ email: string; mailSent: boolean }>('eid.registered');
+    const lang = ctx.state.lang;
+    const t = eidText(lang);
+    const done = ctx.state.session.take<{ email: string; mailSent: boolean; requestId?: string }>('eid.registered');
     if (!done) return ctx.redirect('/');
+    // Registered from a temporary login's consent page: that login goes on to the portal.
+    const request = c.login.isTemporarySession(ctx.state.session) ? c.login.findOpenRequest(ctx, done.requestId) : undefined;
+    const portal = request ? (request.organizationDisplayName ?? c.login.portalName(request.portalId, lang)) : undefined;
     renderPage(ctx, {
       title: t.sentTitle,
       main: html`<h1>${t.sentTitle}</h1>
-        <p>${done.mailSent ? fmt(t.sentText, { email: done.email }) : t.sentMailFailed}</p>`,
+        <p>${done.mailSent ? fmt(t.sentText, { email: done.email }) : t.sentMailFailed}</p>
+        ${
+          request && portal !== undefined
+            ? html`<p>${fmt(t.temporaryContinueText, { portal })}</p>
+                <p>
+                  <a class="button" id="weiter" href="/anmelden/einwilligung?auftrag=${encodeURIComponent(request.id)}"
+                    >${fmt(t.temporaryContinue, { portal })}</a
+                  >
+                </p>`
+            : ''
+        }`,
     });
   });
 }

@@ -72,6 +72,9 @@ export const eidText = defineMessages(
       'Wir haben eine E-Mail an {email} gesendet. Öffnen Sie den Link darin innerhalb von 24 Stunden, um Ihr Servicekonto zu aktivieren. Sonst wird die Registrierung mit allen Daten gelöscht.',
     sentMailFailed:
       'Die Bestätigungs-E-Mail konnte gerade nicht versendet werden. Melden Sie sich mit der Online-Ausweisfunktion an, um sie erneut anzufordern.',
+    temporaryContinueText:
+      'Ihre temporäre Anmeldung für „{portal}“ läuft weiter: Ihre Daten werden diesmal ohne Konto übermittelt. Ab der Bestätigung melden Sie sich mit Ihrem Servicekonto an.',
+    temporaryContinue: 'Weiter zu „{portal}“',
 
     authTitle: 'Meine Authentifizierungsmittel',
     continueTitle: 'Weiter zur AusweisApp',
@@ -179,6 +182,9 @@ export const eidText = defineMessages(
     sentText:
       'We sent an e-mail to {email}. Open the link in it within 24 hours to activate your Servicekonto. Otherwise the registration is deleted with all its data.',
     sentMailFailed: 'The confirmation e-mail could not be sent just now. Log in with the online ID function to ask for it again.',
+    temporaryContinueText:
+      'Your temporary login for "{portal}" goes on: this time your data are sent without the account. Once confirmed, you log in with your Servicekonto.',
+    temporaryContinue: 'Continue to "{portal}"',
 
     authTitle: 'My means of authentication',
     continueTitle: 'On to the AusweisApp',

@@ -27,6 +27,7 @@ export const NS = {
   xenc11: 'http://www.w3.org/2009/xmlenc11#',
   akdb: 'https://www.akdb.de/request/2018/09',
   'classic-ui': 'https://www.akdb.de/request/2018/09/classic-ui/v1',
+  eidas: 'http://eidas.europa.eu/saml-extensions',
   xml: 'http://www.w3.org/XML/1998/namespace',
 } as const;
 

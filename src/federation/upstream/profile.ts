@@ -1,11 +1,11 @@
 import type { PartnerConfig, PartnerKind } from '../../config/trust.ts';
-import type { RequestedAttribute } from '../../core/authn-request.ts';
-import type { Loa } from '../../core/loa.ts';
 import { el, textEl, type Xml } from '../../core/saml/build.ts';
 import { NAMEID_FORMAT } from '../../core/saml/protocol.ts';
-import type { Lang } from '../../web/i18n.ts';
-import { mapAssertion, requestedClassRef, type Mapped } from '../mapping.ts';
-import type { ValidatedAssertion } from './validate.ts';
+import { mapAssertion, requestedClassRef } from '../mapping.ts';
+import { eidasProfile } from './eidas.ts';
+import type { UpstreamAsk, UpstreamProfile } from './profile-types.ts';
+
+export type { UpstreamAsk, UpstreamProfile, UpstreamRequestPlan } from './profile-types.ts';
 
 /**
  * What differs between the kinds of upstream partner is kept here, behind one interface, so the
@@ -17,34 +17,9 @@ import type { ValidatedAssertion } from './validate.ts';
  *
  * `state` is another German account (FINK): STORK/eIDAS levels with Comparison="minimum", the
  * AKDB extension version 2 with the attributes the portal wants (as the partner names them) and
- * the end portal's name (DECISIONS 7), persistent NameID. The eIDAS connector adds a profile of
- * its own (SPType, eidas:RequestedAttributes, PersonIdentifier) under `kind: eidas`.
+ * the end portal's name (DECISIONS 7), persistent NameID. `eidas` is the connector towards the
+ * German eIDAS node (eidas.ts: SPType, eidas:RequestedAttributes, PersonIdentifier).
  */
-
-export interface UpstreamAsk {
-  /** The level the portal needs (what the answer must reach after the cap). */
-  readonly loa: Loa;
-  /** The end portal, as the partner shows it. */
-  readonly portalName: string | undefined;
-  /** Hub attributes the portal asked for, or undefined when it named none (its release policy then). */
-  readonly attributes: readonly RequestedAttribute[] | undefined;
-  readonly lang: Lang;
-}
-
-export interface UpstreamRequestPlan {
-  readonly requestedAuthnContext: { readonly comparison: 'minimum'; readonly classRefs: readonly string[] } | undefined;
-  readonly nameIdFormat: string | undefined;
-  readonly allowCreate: boolean | undefined;
-  readonly extensions: readonly Xml[];
-}
-
-export interface UpstreamProfile {
-  readonly kind: PartnerKind;
-  /** Why the partner cannot serve this ask, or undefined when it can (the metadata aside). */
-  refusal(partner: PartnerConfig, loa: Loa): 'cap' | undefined;
-  plan(partner: PartnerConfig, ask: UpstreamAsk): UpstreamRequestPlan;
-  map(partner: PartnerConfig, assertion: ValidatedAssertion): Mapped;
-}
 
 const MAX_DISPLAY_NAME = 80;
 
@@ -81,6 +56,7 @@ function akdbExtension(partner: PartnerConfig, ask: UpstreamAsk): Xml {
 
 export const stateProfile: UpstreamProfile = {
   kind: 'state',
+  method: 'upstream',
   refusal(partner, loa) {
     return requestedClassRef(partner, loa) === undefined ? 'cap' : undefined;
   },
@@ -103,7 +79,7 @@ export const stateProfile: UpstreamProfile = {
   },
 };
 
-const PROFILES: Readonly<Record<PartnerKind, UpstreamProfile>> = { state: stateProfile };
+const PROFILES: Readonly<Record<PartnerKind, UpstreamProfile>> = { state: stateProfile, eidas: eidasProfile };
 
 export function profileOf(partner: PartnerConfig): UpstreamProfile {
   return PROFILES[partner.kind];

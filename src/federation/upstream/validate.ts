@@ -286,6 +286,8 @@ export async function validateResponse(
         for (const v of childrenNamed(a, SAML_NS, 'AttributeValue')) {
           // A structured value (an element inside) is not a value the hub maps.
           if (elementChildren(v).length > 0) continue;
+          // eIDAS: a non-Latin transliteration next to the Latin value is not taken.
+          if (v.getAttribute('LatinScript') === 'false') continue;
           values.push(textOf(v));
         }
         const trust = a.getAttributeNS(AKDB, 'TrustLevel');

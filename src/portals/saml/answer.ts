@@ -72,7 +72,8 @@ export function buildAnswer(
   const stated: Loa | undefined = statedLevel({ ok: true, ...edge.level }, identity.loa);
   if (stated === undefined) return { xml: errorResponse(settings, edge, FAILURE_STATUS.unmet_authentication_requirements, now) };
 
-  const transient = edge.nameIdFormat === 'transient';
+  // A temporary login (issue 9) has no identifier that outlives it: always a transient NameID.
+  const transient = edge.nameIdFormat === 'transient' || identity.temporary === true;
   const nameId = {
     value: transient ? `_${randomBytes(20).toString('hex')}` : identity.pairwiseId,
     format: transient ? NAMEID_FORMAT.transient : NAMEID_FORMAT.persistent,

@@ -60,6 +60,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
 const BY_NAME = new Map(CATALOGUE.map((e) => [e.name, e]));
 const BY_HUB = new Map(CATALOGUE.filter((e) => e.hub).map((e) => [e.hub!, e]));
 
+/** The computed attribute that carries a persistent identifier of the citizen (bPK2): only an account has one. */
+export function isPersistentIdentifier(oid: string): boolean {
+  return oid === OID.bpk2;
+}
+
 /** The hub attribute behind a urn:oid name, or undefined (computed or unknown). */
 export function hubAttributeOf(oid: string): AttributeName | undefined {
   return BY_NAME.get(oid)?.hub;
@@ -129,7 +134,8 @@ export function samlAttributes(identity: ReleasedIdentity, computed: ReadonlySet
     const level = formatLoa('akdb', identity.loa);
     // FINK (specs 1.6): after a login through another state's account, bPK2 is the identifier
     // there with the prefix naming that account, when the portal may have it (released foreignId).
-    if (entry.name === OID.bpk2) {
+    // A temporary login has no persistent identifier (issue 9): bPK2 is absent (a foreign one is passed on).
+    if (entry.name === OID.bpk2 && (identity.temporary !== true || identity.attributes.foreignId !== undefined)) {
       const value = identity.attributes.foreignId?.value ?? identity.pairwiseId;
       out.push({ name: entry.name, friendlyName: entry.friendlyName, values: [value], trustLevel: level });
     }

@@ -8,7 +8,7 @@ import { newRequestId } from '../../login/requests.ts';
 import type { Queryable } from '../../store/db.ts';
 import { remember } from '../../store/replay.ts';
 import { readAkdb } from './akdb.ts';
-import { hubAttributeOf, isComputed } from './attributes.ts';
+import { hubAttributeOf, isComputed, isPersistentIdentifier } from './attributes.ts';
 import { verifyRedirectSignature, type RedirectMessage } from '../../core/saml/redirect-binding.ts';
 import { isComparison, planLevel, type AnswerVocabulary, type Comparison } from './requested-level.ts';
 import type { ServiceProvider, SpIndex } from './sp-metadata.ts';
@@ -249,6 +249,7 @@ function interpret(t: TrustedRequest, now: number): Interpretation {
   let computed: string[] | 'all' = 'all';
   let allowedMethods: readonly string[] | undefined;
   let organizationDisplayName: string | undefined;
+  let needsAccount = false;
   // The AKDB extension counts only in a signed request (BundID interface description 9).
   const akdb = t.signed ? readAkdb(childNamed(root, NS.samlp, 'Extensions')) : undefined;
   if (akdb && akdb.version === '2') {
@@ -258,8 +259,11 @@ function interpret(t: TrustedRequest, now: number): Interpretation {
       for (const a of akdb.requestedAttributes) {
         const name = hubAttributeOf(a.name);
         if (name) hub.set(name, (hub.get(name) ?? false) || a.required);
-        else if (isComputed(a.name)) computed.push(a.name);
-        else if (a.required)
+        else if (isComputed(a.name)) {
+          computed.push(a.name);
+          // A persistent identifier asked for as required needs an account: no temporary login (issue 9).
+          if (a.required && isPersistentIdentifier(a.name)) needsAccount = true;
+        } else if (a.required)
           return failure(STATUS.responder, STATUS.requestDenied, `the required attribute ${a.name} is not available here`);
       }
       requestedAttributes = [...hub].map(([name, required]) => ({ name, required }));
@@ -305,6 +309,7 @@ function interpret(t: TrustedRequest, now: number): Interpretation {
       isPassive,
       ...(organizationDisplayName !== undefined ? { organizationDisplayName } : {}),
       ...(allowedMethods !== undefined ? { allowedMethods } : {}),
+      ...(needsAccount ? { needsAccount: true } : {}),
       edge,
       createdAt: now,
     },
