@@ -127,6 +127,33 @@ test.serial('the hub fetches with conditional requests (ETag): an unchanged docu
   t.is(status.lastError, null);
 });
 
+test.serial('a partner that sends only Last-Modified gets If-Modified-Since, and a changed document is taken', async (t) => {
+  bed.hamburg.metadataValidator = 'last-modified';
+  try {
+    bed.hamburg.setMetadata({});
+    await bed.h.hub.federation.refreshNow(); // the new document, with its Last-Modified
+    const fetches = bed.hamburg.metadataFetches.length;
+    await bed.h.hub.federation.refreshNow();
+    const unchanged = bed.hamburg.metadataFetches.slice(fetches);
+    t.is(unchanged.length, 1);
+    t.truthy(unchanged[0]!.ifModifiedSince, 'If-Modified-Since is sent');
+    t.is(unchanged[0]!.status, 304);
+    bed.hamburg.setMetadata({ cacheDuration: 'PT7M' });
+    await bed.h.hub.federation.refreshNow();
+    const changed = bed.hamburg.metadataFetches.slice(fetches + 1);
+    t.is(changed[0]?.status, 200, 'a newer document is fetched whole');
+    const status = (await bed.h.hub.federation.status()).find((s) => s.id === 'hamburg')!;
+    t.true(status.usable);
+    t.is(status.lastError, null);
+    const next = Date.parse(status.nextRefreshAt!) - Date.parse(status.checkedAt!);
+    t.true(next <= 7 * 60_000, `the new document's cacheDuration applies (${next} ms)`);
+  } finally {
+    bed.hamburg.metadataValidator = 'etag';
+    bed.hamburg.setMetadata({});
+    await bed.h.hub.federation.refreshNow();
+  }
+});
+
 test.serial('cacheDuration shortens the refresh interval', async (t) => {
   bed.hamburg.setMetadata({ cacheDuration: 'PT5M' });
   await bed.h.hub.federation.refreshNow();

@@ -271,6 +271,9 @@ export class TestPartner {
   readonly logoutRequests: { id: string; nameId: string; signatureValid: boolean }[] = [];
   private metadataXml = '';
   private etag = '';
+  private lastModified = '';
+  /** Which validators the metadata server sends: an ETag (default), or only Last-Modified (HTTP date). */
+  metadataValidator: 'etag' | 'last-modified' = 'etag';
   private server: Server | undefined;
   /** The hub's certificates (from its metadata): signing (to check requests) and encryption. */
   hubSigningCertPem = '';
@@ -332,6 +335,9 @@ export class TestPartner {
   setMetadata(spec: MetadataSpec): string {
     this.metadataXml = this.buildMetadata(spec);
     this.etag = `"${randomBytes(8).toString('hex')}"`;
+    // HTTP dates have whole seconds: a new document is always at least a second newer.
+    const previous = this.lastModified ? Date.parse(this.lastModified) : 0;
+    this.lastModified = new Date(Math.max(Math.floor(Date.now() / 1000) * 1000, previous + 1000)).toUTCString();
     return this.metadataXml;
   }
 
@@ -465,12 +471,18 @@ export class TestPartner {
         this.metadataFetches.push({ ifNoneMatch: ifNoneMatch as string | null, ifModifiedSince, status: 503 });
         return { status: 503, headers: {}, body: 'down' };
       }
-      if (ifNoneMatch === this.etag) {
-        this.metadataFetches.push({ ifNoneMatch, ifModifiedSince, status: 304 });
-        return { status: 304, headers: { ETag: this.etag }, body: '' };
+      const validator: Record<string, string> =
+        this.metadataValidator === 'etag' ? { ETag: this.etag } : { 'Last-Modified': this.lastModified };
+      const unchanged =
+        this.metadataValidator === 'etag'
+          ? ifNoneMatch === this.etag
+          : ifModifiedSince !== null && Date.parse(ifModifiedSince) >= Date.parse(this.lastModified);
+      if (unchanged) {
+        this.metadataFetches.push({ ifNoneMatch: ifNoneMatch as string | null, ifModifiedSince, status: 304 });
+        return { status: 304, headers: validator, body: '' };
       }
       this.metadataFetches.push({ ifNoneMatch: ifNoneMatch as string | null, ifModifiedSince, status: 200 });
-      return { status: 200, headers: { 'Content-Type': 'application/samlmetadata+xml', ETag: this.etag }, body: this.metadataXml };
+      return { status: 200, headers: { 'Content-Type': 'application/samlmetadata+xml', ...validator }, body: this.metadataXml };
     }
     if (url.pathname === '/sso') {
       let request: ParsedRequest;
