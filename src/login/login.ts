@@ -15,7 +15,7 @@ import { findConsent, hasConsent, saveConsent } from '../store/consents.ts';
 import type { Db } from '../store/db.ts';
 import { countPortalLogin } from '../store/login-counts.ts';
 import { pairwiseId } from '../store/pairwise.ts';
-import { loadAccountSessions, loadSubjectSessions, type SessionRecord } from '../store/sessions.ts';
+import { deleteSession, loadAccountSessions, loadSubjectSessions, type SessionRecord } from '../store/sessions.ts';
 import type { HubRouter } from '../web/app.ts';
 import { safeLocalPath } from '../web/app.ts';
 import type { HubContext } from '../web/context.ts';
@@ -167,6 +167,11 @@ export const TEMPORARY_PREFIX = 'tmp-';
 
 export function isAccountlessPrincipal(id: string): boolean {
   return id.startsWith(ACCOUNTLESS_PREFIX) || id.startsWith(TEMPORARY_PREFIX);
+}
+
+/** The principal of a temporary login (issue 9). */
+export function isTemporaryPrincipal(id: string): boolean {
+  return id.startsWith(TEMPORARY_PREFIX);
 }
 
 /** Attributes that need an account here (issue 9): a temporary login cannot deliver them. */
@@ -473,8 +478,9 @@ export class Login {
     const edge = this.edgeFor(request.protocol);
     const data = await edge.answer(ctx, request, { ok: true, identity });
     // A temporary login ends once its answer went to the portal (issue 9). A SAML answer carries
-    // everything; OpenID Connect portals still redeem the code and call userinfo, which read
-    // the identity from this session, so there it ends at logout or the TR-03160 timeouts.
+    // everything; an OpenID Connect portal still redeems the code, whose token endpoint reads the
+    // identity from this session: the OIDC edge ends it right after that token response
+    // (endTemporaryPrincipal), or logout or the TR-03160 timeouts do, whichever comes first.
     if (temporary && request.protocol === 'saml') {
       this.endTemporary(session);
       return;
@@ -602,6 +608,16 @@ export class Login {
     const accountless = await this.accountlessOf(principalId);
     if (!accountless) throw new Error('the session of this principal has ended');
     return this.pseudonymOf(principalId, accountless, sector);
+  }
+
+  /**
+   * Ends a temporary login from outside its browser (issue 9): an OpenID Connect portal has
+   * redeemed its code, so the answer has gone to the portal. Its session row(s), and with them
+   * the identity, are deleted; the browser's next request starts an empty anonymous session.
+   */
+  async endTemporaryPrincipal(principalId: string): Promise<void> {
+    if (!isTemporaryPrincipal(principalId)) return;
+    for (const record of await loadSubjectSessions(this.deps.db, principalId)) await deleteSession(this.deps.db, record.idHash);
   }
 
   private async accountlessOf(principalId: string): Promise<AccountlessIdentity | undefined> {

@@ -5,8 +5,9 @@ import { ACCOUNT_TABLES, rowCounts, startTempBed, storeText, temporaryEid, type 
 
 /**
  * Issue 9 over OpenID Connect: a temporary eID login gives the portal a `sub` that no other
- * session ever gets, the level reached and the released claims; nothing lands in the account
- * tables, the grant holds no claim values, and Abmelden ends the identity (userinfo then fails).
+ * session ever gets, the level reached and the released claims (in the ID token); nothing lands
+ * in the account tables, and once the tokens are issued the login is over: its session and its
+ * grant, codes and tokens are gone (userinfo then fails), and no personal value stays in the store.
  */
 
 let bed: TempBed;
@@ -60,10 +61,29 @@ test.serial(
     t.regex(first.consent.text, /eine nur für diese Anmeldung gültige Kennung/);
     const claims = first.tokens.claims()!;
     t.is(claims.acr, 'http://eidas.europa.eu/LoA/high');
-    const info = await oidc.fetchUserInfo(config, first.tokens.access_token, claims.sub);
-    t.is(info.given_name, 'ERIKA');
-    t.is(info.family_name, 'MUSTERMANN');
-    t.is(info.postkorb_handle, undefined);
+    // The ID token carries the consented claims: userinfo is gone with the login.
+    t.is(claims.given_name, 'ERIKA');
+    t.is(claims.family_name, 'MUSTERMANN');
+    t.is(claims.birthdate, '1964-08-12');
+    t.is(claims.postkorb_handle, undefined);
+    t.true(String(claims.sub).length > 0);
+
+    // Right after the token response: no session row of the temporary principal, no provider
+    // state of its grant, and userinfo finds nobody.
+    const db = bed.h.hub.store.db;
+    t.deepEqual(await db('sessions').where('subject', 'like', 'tmp-%').select('subject'), [], 'no temporary session row');
+    t.deepEqual(await db('oidc_models').where('account_id', 'like', 'tmp-%').select('model'), [], 'no oidc model of the temporary login');
+    // (This bed serves this test alone: no other grant has codes or tokens.)
+    t.deepEqual(await db('oidc_models').whereNotNull('grant_id').select('model'), [], 'no code or token of the grant');
+    t.is(await db('oidc_models').where({ id: first.tokens.access_token }).first(), undefined, 'the access token is gone');
+    const userinfo = await fetch(new URL('/oidc/userinfo', bed.h.url), {
+      headers: { authorization: `Bearer ${first.tokens.access_token}` },
+    });
+    t.is(userinfo.status, 401);
+    t.regex(userinfo.headers.get('www-authenticate') ?? '', /invalid_token/);
+    await t.throwsAsync(oidc.fetchUserInfo(config, first.tokens.access_token, claims.sub!));
+    t.truthy(first.tokens.refresh_token);
+    await t.throwsAsync(oidc.refreshTokenGrant(config, first.tokens.refresh_token!));
 
     // The same card in a new session (another browser): another sub.
     const second = await temporaryLogin(new Client(bed.h.url));
@@ -72,14 +92,12 @@ test.serial(
     const third = await temporaryLogin(c);
     t.not(third.tokens.claims()!.sub, claims.sub);
     t.not(third.tokens.claims()!.sub, second.tokens.claims()!.sub);
+    t.is(third.tokens.claims()!.given_name, 'ERIKA');
 
     const after = await rowCounts(bed.h);
     for (const table of ACCOUNT_TABLES) t.is(after[table], before[table], `${table} unchanged`);
-    t.notRegex(await storeText(bed.h, ['sessions']), /ERIKA|MUSTERMANN|1964-08-12/, 'grants and tokens hold no claim values');
-
-    // Abmelden: the identity goes with the session row; the portal's token finds nobody any more.
-    await c.get('/sitzung');
-    await c.submit({}, '/abmelden');
-    await t.throwsAsync(oidc.fetchUserInfo(config, third.tokens.access_token, third.tokens.claims()!.sub));
+    t.deepEqual(await db('sessions').where('subject', 'like', 'tmp-%').select('subject'), [], 'no temporary session row');
+    t.deepEqual(await db('oidc_models').where('account_id', 'like', 'tmp-%').select('model'), [], 'no oidc model of a temporary login');
+    t.notRegex(await storeText(bed.h), /ERIKA|MUSTERMANN|1964-08-12/, 'no personal value in the store');
   },
 );

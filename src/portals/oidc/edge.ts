@@ -10,6 +10,7 @@ import { ConfigError, type ConfigProblem } from '../../core/errors.ts';
 import { formatLoa } from '../../core/loa.ts';
 import {
   isAccountlessPrincipal,
+  isTemporaryPrincipal,
   type Login,
   type LogoutInitiator,
   type LogoutNotice,
@@ -218,6 +219,29 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
       },
     });
     await countPortalLogin(db, portal.id, clock.now());
+  }
+
+  // A temporary login (issue 9) ends once its answer has gone to the portal: when the token
+  // endpoint has issued the tokens for its code (the ID token carries the consented claims,
+  // provider.ts), its hub session row(s) and everything oidc-provider holds for it (grant, code,
+  // tokens, provider session, interactions) are deleted, right after the token response is
+  // built. userinfo and a refresh token then find nothing. 'grant.success' marks the request;
+  // the deletion runs in `middleware` once oidc-provider has answered.
+  const temporaryAnswers = new WeakMap<object, string>();
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const accountId = ctx.oidc.entities.Grant?.accountId;
+    if (ctx.oidc.params?.grant_type === 'authorization_code' && accountId && isTemporaryPrincipal(accountId)) {
+      temporaryAnswers.set(ctx, accountId);
+    }
+  });
+  async function endTemporaryLogin(ctx: HubContext, principalId: string): Promise<void> {
+    try {
+      await login.endTemporaryPrincipal(principalId);
+      await deleteOidcModelsOfAccount(db, principalId);
+    } catch (err) {
+      // The tokens are out; the TR-03160 timeouts still end the login.
+      (ctx.state?.log ?? log).error({ err }, 'temporary login not ended after the token response');
+    }
   }
 
   // ---- the interaction: from oidc-provider to the login path and back ----
@@ -448,6 +472,8 @@ export async function createOidcEdge(deps: OidcEdgeDeps): Promise<OidcEdge> {
     if (release) await auditPassiveRelease(release);
     const mark = endSessions.get(ctx);
     if (mark) await afterEndSession(ctx, mark);
+    const temporary = temporaryAnswers.get(ctx);
+    if (temporary) await endTemporaryLogin(ctx, temporary);
   };
 
   return {

@@ -7,7 +7,7 @@ import type { AttributeName } from '../../core/attributes.ts';
 import type { Clock } from '../../core/clock.ts';
 import { HubError } from '../../core/errors.ts';
 import { acrValuesSupported } from '../../core/loa.ts';
-import { isAccountlessPrincipal, type Login } from '../../login/login.ts';
+import { isAccountlessPrincipal, isTemporaryPrincipal, type Login } from '../../login/login.ts';
 import { pick } from '../../login/release.ts';
 import type { Db } from '../../store/db.ts';
 import { renderError as renderHubError } from '../../web/error-boundary.ts';
@@ -94,6 +94,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: providerJwks(deps.keys) as Configuration['jwks'],
     acrValues: acrValuesSupported(),
     claims: claimsConfiguration() as Configuration['claims'],
+    // A temporary login ends once its tokens are issued (issue 9; edge.ts removes its session and
+    // grant right after the token response), so its portal can no longer call userinfo: its ID
+    // token must carry the consented claims itself. oidc-provider's default (conformIdTokenClaims:
+    // true) puts into an ID token, next to an access token, only the claims the `claims`
+    // parameter asks for there; false lets the claims of the granted scopes in as well. That
+    // switch holds for every client, so findAccount's claims() below hands an ID token of any
+    // other login only what the default would have let through (the `claims` parameter's
+    // id_token members): their ID tokens stay as they were. The other ways were larger: rewriting
+    // the request's `claims` parameter for temporary logins, or extraTokenClaims (access tokens
+    // only).
+    conformIdTokenClaims: false,
     scopes: [...OIDC_SCOPES],
     subjectTypes: ['public', 'pairwise'],
     responseTypes: ['code'],
@@ -171,7 +182,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         // Read from the account when the token is issued; released only as far as the
         // portal's policy and the citizen's current consent allow. oidc-provider then keeps
         // only what the grant's scopes and the request's claims cover.
-        claims: async () => {
+        claims: async (use, _scope, requested) => {
           const clientId = ctx.oidc?.client?.clientId ?? (token as { clientId?: string } | undefined)?.clientId;
           const portal = portalOfClient(portals(), clientId);
           if (!portal) return { sub: id };
@@ -183,7 +194,10 @@ export function createProvider(deps: ProviderDeps): Provider {
             isAccountlessPrincipal(id) && portal.oidc?.subjectType === 'public'
               ? await deps.login.principalPseudonym(id, portal.sector, clock.now())
               : id;
-          return { sub, ...claimValues(pick((await deps.login.principalAttributes(id)) ?? {}, allowed)) };
+          const values = claimValues(pick((await deps.login.principalAttributes(id)) ?? {}, allowed));
+          // ID tokens as with conformIdTokenClaims: true (see above), except a temporary login's.
+          if (use !== 'id_token' || isTemporaryPrincipal(id)) return { sub, ...values };
+          return { sub, ...Object.fromEntries(Object.entries(values).filter(([name]) => name in requested)) };
         },
       };
       return result;
