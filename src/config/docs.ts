@@ -45,21 +45,29 @@ function rows(prefix: string, schema: JsonSchema, out: string[]): void {
   }
 }
 
-export function configurationMarkdown(): string {
-  const schema = z.toJSONSchema(hubConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  const out: string[] = [
-    '# Configuration',
+/** One generated page: title, the note that it is generated from `source`, the intro, the key table of `schema`. */
+function keyTable(title: string, source: string, schema: z.ZodType, intro: readonly string[]): string[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const out = [
+    `# ${title}`,
     '',
-    '<!-- Generated from src/config/schema.ts by `npm run hub -- config docs`; do not edit by hand. -->',
+    `<!-- Generated from ${source} by \`npm run hub -- config docs\`; do not edit by hand. -->`,
     '',
-    'The hub reads `config/default.yaml`, then every file named in `HUB_CONFIG` (comma-separated),',
-    'then the environment variables below. Unknown keys and wrong types stop the hub with file, line',
-    'and key path; `npm run hub -- config check` runs the same check without starting it.',
+    ...intro,
     '',
     '| key | type | default | meaning |',
     '| --- | --- | --- | --- |',
   ];
-  rows('', schema, out);
+  rows('', json, out);
+  return out;
+}
+
+export function configurationMarkdown(): string {
+  const out = keyTable('Configuration', 'src/config/schema.ts', hubConfigSchema, [
+    'The hub reads `config/default.yaml`, then every file named in `HUB_CONFIG` (comma-separated),',
+    'then the environment variables below. Unknown keys and wrong types stop the hub with file, line',
+    'and key path; `npm run hub -- config check` runs the same check without starting it.',
+  ]);
   out.push('', '## Environment variables', '', '| variable | key |', '| --- | --- |');
   for (const o of ENV_OVERRIDES) out.push(`| \`${o.env}\` | \`${o.path.join('.')}\` |`);
   out.push(
@@ -72,12 +80,7 @@ export function configurationMarkdown(): string {
 
 /** docs/trust.md: every key of a partner entry in federation/trust.yaml, from the same schema the hub checks with. */
 export function trustMarkdown(): string {
-  const schema = z.toJSONSchema(partnerSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  const out: string[] = [
-    '# federation/trust.yaml',
-    '',
-    '<!-- Generated from src/config/trust.ts by `npm run hub -- config docs`; do not edit by hand. -->',
-    '',
+  const out = keyTable('federation/trust.yaml', 'src/config/trust.ts', partnerSchema, [
     'Other states\' accounts that citizens may log in with ("Anmelden mit anderem deutschen',
     'Nutzerkonto"). The file holds one list, `partners`; each entry has the keys below.',
     'Pinned certificates go into `federation/certs/`, metadata files handed over by a partner into',
@@ -122,34 +125,21 @@ export function trustMarkdown(): string {
     '    cap: high',
     '  eidas: { spType: public, optionalAttributes: [BirthName, PlaceOfBirth, CurrentAddress, Gender] }',
     '```',
-    '',
-    '| key | type | default | meaning |',
-    '| --- | --- | --- | --- |',
-  ];
-  rows('', schema, out);
+  ]);
   out.push('');
   return out.join('\n');
 }
 
 /** docs/portals.md: every key of a portal entry in federation/portals.yaml, from the schema the hub checks with. */
 export function portalsMarkdown(): string {
-  const schema = z.toJSONSchema(portalSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  const out: string[] = [
-    '# federation/portals.yaml',
-    '',
-    '<!-- Generated from src/config/portals.ts by `npm run hub -- config docs`; do not edit by hand. -->',
-    '',
+  const out = keyTable('federation/portals.yaml', 'src/config/portals.ts', portalSchema, [
     'The portals (online services) that log citizens in through the hub, over SAML 2.0 (`saml`) or',
     'OpenID Connect (`oidc`), or both. The file holds one list, `portals`; each entry has the keys',
     'below. `npm run hub -- trust check` checks the file offline and names file, line and key path',
     'for every problem; `npm run hub -- trust reload` (or SIGHUP) applies it to the running hub,',
     "which keeps the previous configuration when the new one has a problem. Other states' hubs that",
     'use this hub as their IdP are entered here like SAML portals, from their SP metadata.',
-    '',
-    '| key | type | default | meaning |',
-    '| --- | --- | --- | --- |',
-  ];
-  rows('', schema, out);
+  ]);
   out.push('');
   return out.join('\n');
 }

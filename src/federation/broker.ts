@@ -311,22 +311,13 @@ export class Broker {
       if (!mapped.ok && mapped.reason === 'missing-attributes') {
         // Mandatory attributes absent: refused before anything is linked or stored.
         ctx.state.log.info({ partner: partner.id, missing: mapped.missing }, 'partner Response without mandatory attributes');
-        const token = randomBytes(32).toString('base64url');
         const incomplete: SealedResult = {
           kind: 'incomplete',
           partnerId: partner.id,
           ...(payload.auftrag ? { auftrag: payload.auftrag } : {}),
           missing: mapped.missing,
         };
-        await insertResult(this.d.db, {
-          tokenHash: sha256(token),
-          browserHash: row.browserHash,
-          sealed: seal(token, incomplete),
-          expiresAt: now + RESULT_LIFETIME_MS,
-        });
-        ctx.status = 303;
-        ctx.redirect(`/saml/acs/weiter?t=${token}`);
-        return;
+        return this.handOver(ctx, row.browserHash, incomplete, now);
       }
       if (!mapped.ok) {
         throw new HubError('federation_level_unknown', `${partner.id}: unknown AuthnContextClassRef ${mapped.classRef}`, {
@@ -339,7 +330,6 @@ export class Broker {
           { partner: partner.id, claimed: mapped.claimed, loa: mapped.loa, needed: payload.loa },
           'partner login below the level needed',
         );
-        const token = randomBytes(32).toString('base64url');
         const low: SealedResult = {
           kind: 'too-low',
           partnerId: partner.id,
@@ -347,15 +337,7 @@ export class Broker {
           reached: mapped.loa,
           needed: payload.loa,
         };
-        await insertResult(this.d.db, {
-          tokenHash: sha256(token),
-          browserHash: row.browserHash,
-          sealed: seal(token, low),
-          expiresAt: now + RESULT_LIFETIME_MS,
-        });
-        ctx.status = 303;
-        ctx.redirect(`/saml/acs/weiter?t=${token}`);
-        return;
+        return this.handOver(ctx, row.browserHash, low, now);
       }
       ctx.state.log.info(
         {
@@ -394,10 +376,19 @@ export class Broker {
         status: err.statusCode,
       };
     }
+    await this.handOver(ctx, row.browserHash, result, now);
+  }
+
+  /**
+   * The ACS keeps the result sealed under a one-time token and sends the browser on to
+   * /saml/acs/weiter, where the session cookie (SameSite=Lax, absent on the partner's cross-site
+   * POST) is sent again and `resume` continues.
+   */
+  private async handOver(ctx: HubContext, browserHash: string, result: SealedResult, now: number): Promise<void> {
     const token = randomBytes(32).toString('base64url');
     await insertResult(this.d.db, {
       tokenHash: sha256(token),
-      browserHash: row.browserHash,
+      browserHash,
       sealed: seal(token, result),
       expiresAt: now + RESULT_LIFETIME_MS,
     });

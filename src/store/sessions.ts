@@ -38,9 +38,7 @@ function parseJson(text: string): Record<string, unknown> {
   }
 }
 
-export async function loadSession(q: Queryable, idHash: string): Promise<SessionRecord | undefined> {
-  const r = await q<SessionRow>('sessions').where({ id_hash: idHash }).first();
-  if (!r) return undefined;
+function toRecord(r: SessionRow): SessionRecord {
   return {
     idHash: r.id_hash,
     accountId: r.account_id,
@@ -53,18 +51,15 @@ export async function loadSession(q: Queryable, idHash: string): Promise<Session
   };
 }
 
+export async function loadSession(q: Queryable, idHash: string): Promise<SessionRecord | undefined> {
+  const r = await q<SessionRow>('sessions').where({ id_hash: idHash }).first();
+  return r ? toRecord(r) : undefined;
+}
+
 /** Every session row of an account (the caller decides which are still valid). */
 export async function loadAccountSessions(q: Queryable, accountId: string): Promise<SessionRecord[]> {
   const rows = await q<SessionRow>('sessions').where({ account_id: accountId });
-  return rows.map((r) => ({
-    idHash: r.id_hash,
-    accountId: r.account_id,
-    data: parseJson(r.data),
-    levels: parseJson(r.levels) as LevelsReached,
-    createdAt: Number(r.created_at),
-    lastSeenAt: Number(r.last_seen_at),
-    expiresAt: Number(r.expires_at),
-  }));
+  return rows.map(toRecord);
 }
 
 export async function saveSession(q: Queryable, s: SessionRecord): Promise<void> {
@@ -86,31 +81,13 @@ export async function saveSession(q: Queryable, s: SessionRecord): Promise<void>
 /** The session rows of a principal: an account id, or the random subject of a login without an account. */
 export async function loadPrincipalSessions(q: Queryable, principalId: string): Promise<SessionRecord[]> {
   const rows = await q<SessionRow>('sessions').where({ account_id: principalId }).orWhere({ subject: principalId });
-  return rows.map((r) => ({
-    idHash: r.id_hash,
-    accountId: r.account_id,
-    subject: r.subject,
-    data: parseJson(r.data),
-    levels: parseJson(r.levels) as LevelsReached,
-    createdAt: Number(r.created_at),
-    lastSeenAt: Number(r.last_seen_at),
-    expiresAt: Number(r.expires_at),
-  }));
+  return rows.map(toRecord);
 }
 
 /** The session rows of a login without an account (its random subject), for OIDC grants. */
 export async function loadSubjectSessions(q: Queryable, subject: string): Promise<SessionRecord[]> {
   const rows = await q<SessionRow>('sessions').where({ subject });
-  return rows.map((r) => ({
-    idHash: r.id_hash,
-    accountId: r.account_id,
-    subject: r.subject,
-    data: parseJson(r.data),
-    levels: parseJson(r.levels) as LevelsReached,
-    createdAt: Number(r.created_at),
-    lastSeenAt: Number(r.last_seen_at),
-    expiresAt: Number(r.expires_at),
-  }));
+  return rows.map(toRecord);
 }
 
 export async function deleteSession(q: Queryable, idHash: string): Promise<void> {
